@@ -1,0 +1,42 @@
+/**
+ * athena-rx: classify images with an Athena-compatible gRPC service, as composable RxJS operators.
+ *
+ * The root entry point holds the railway types, the error family and the pure helpers; operators,
+ * sources, transport and the embedded test server have their own entry points.
+ */
+export {
+  AthenaError,
+  OAuthError,
+  GRPC_STATUS_NAMES,
+  grpcStatusName,
+  redactUrl,
+  type AthenaErrorCode,
+  type AthenaErrorOptions,
+  type ClientErrorCode,
+  type GrpcStatusName,
+  type ServiceErrorCode,
+} from './errors.js';
+export {
+  HashType,
+  ImageFormat,
+  RequestEncoding,
+  imageItem,
+  isBatch,
+  isClassified,
+  isFailure,
+  isImageItem,
+  labelsOf,
+  toFailure,
+  type Classified,
+  type FailureStage,
+  type ImageBatch,
+  type ImageHash,
+  type ImageItem,
+  type ItemBase,
+  type ItemFailure,
+  type ItemOrFailure,
+  type LabelWeight,
+  type Lease,
+  type Outcome,
+  type RailwayValue,
+} from './model.js';

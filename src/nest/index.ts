@@ -1,0 +1,2 @@
+// The athena-rx/nest entry point: explicit named exports only.
+export {};

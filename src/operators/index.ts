@@ -1,0 +1,2 @@
+// The athena-rx/operators entry point: explicit named exports only.
+export {};

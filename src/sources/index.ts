@@ -1,0 +1,2 @@
+// The athena-rx/sources entry point: explicit named exports only.
+export {};

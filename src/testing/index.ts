@@ -1,0 +1,2 @@
+// The athena-rx/testing entry point: explicit named exports only.
+export {};

@@ -1,0 +1,2 @@
+// The athena-rx/transport entry point: explicit named exports only.
+export {};
