@@ -51,3 +51,25 @@ export interface ClassifySingleClient {
     options?: ClassifySingleOptions,
   ): Observable<ClassificationOutput>;
 }
+
+/**
+ * What a `classify` subscription reports besides outcomes, for progress and diagnostics. Delivered to
+ * the optional `events` observer of `classify`; never affects the outcomes.
+ */
+export type ClassifyEvent =
+  /** A request batch was written: `items` inputs, `bytes` of image data. */
+  | { readonly type: 'sent'; readonly items: number; readonly bytes: number }
+  /** Unanswered items written again after a reconnect. */
+  | { readonly type: 'resent'; readonly items: number }
+  /** The stream broke and will be opened again after `delayMs`. */
+  | { readonly type: 'reconnect'; readonly attempt: number; readonly delayMs: number; readonly error: Error }
+  /** An output for a correlation id this subscription did not send (another client on the deployment). */
+  | { readonly type: 'foreign'; readonly correlationId: string }
+  /** A second output for an id already answered, dropped. */
+  | { readonly type: 'duplicate'; readonly correlationId: string }
+  /** An empty keepalive request was written. */
+  | { readonly type: 'keepalive' }
+  /** A `global_error` failed `items` inputs. */
+  | { readonly type: 'global-error'; readonly items: number; readonly error: Error }
+  /** A failed item is sent again under the retry policy. */
+  | { readonly type: 'retry'; readonly correlationId: string; readonly attempt: number };
