@@ -1,0 +1,86 @@
+import type { Outcome } from '../model.js';
+
+export type OutputFormat = 'table' | 'jsonl' | 'csv';
+
+/** The label with the highest weight among the category labels (Entropy, PCSAM and hash labels left out). */
+export function topLabel(labels: Readonly<Record<string, number>>): [string, number] | undefined {
+  let best: [string, number] | undefined;
+  for (const [label, weight] of Object.entries(labels)) {
+    if (/-(Entropy|PCSAM)$/.test(label) || label.startsWith('KnownCSAM-')) continue;
+    if (!best || weight > best[1]) best = [label, weight];
+  }
+  return best;
+}
+
+function shortLabel(label: string): string {
+  return label.replace(/^UnknownCSAM-/, '');
+}
+
+/** One JSON object per line: everything a script needs, nothing secret. */
+export function jsonLine(outcome: Outcome): string {
+  if (outcome.ok) {
+    const top = topLabel(outcome.labels);
+    return JSON.stringify({
+      ref: outcome.ref,
+      ok: true,
+      correlationId: outcome.correlationId,
+      top: top ? { label: top[0], weight: top[1] } : null,
+      labels: outcome.labels,
+      ...(outcome.cached ? { cached: true } : {}),
+    });
+  }
+  return JSON.stringify({
+    ref: outcome.ref,
+    ok: false,
+    stage: outcome.stage,
+    code: outcome.error.code,
+    message: outcome.error.message,
+  });
+}
+
+function csvField(value: string): string {
+  return /[",\n\r]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
+/** CSV: a header naming every label column, then one row per image. */
+export function csvHeader(labelColumns: readonly string[]): string {
+  return ['source', 'status', 'top_label', 'top_weight', ...labelColumns, 'stage', 'code', 'message']
+    .map(csvField)
+    .join(',');
+}
+
+export function csvRow(outcome: Outcome, labelColumns: readonly string[]): string {
+  if (outcome.ok) {
+    const top = topLabel(outcome.labels);
+    const weights = labelColumns.map((label) => {
+      const weight = outcome.labels[label];
+      return weight === undefined ? '' : String(weight);
+    });
+    return [outcome.ref, 'ok', top?.[0] ?? '', top ? String(top[1]) : '', ...weights, '', '', '']
+      .map(csvField)
+      .join(',');
+  }
+  const blanks = labelColumns.map(() => '');
+  return [outcome.ref, 'failed', '', '', ...blanks, outcome.stage, outcome.error.code, outcome.error.message]
+    .map(csvField)
+    .join(',');
+}
+
+/** A fixed-width table row: source, top label and weight, then every label, or the failure. */
+export function tableRow(outcome: Outcome, refWidth = 36): string {
+  const ref = outcome.ref.length > refWidth ? `...${outcome.ref.slice(-(refWidth - 3))}` : outcome.ref;
+  const head = ref.padEnd(refWidth);
+  if (outcome.ok) {
+    const top = topLabel(outcome.labels);
+    const topText = top ? `${shortLabel(top[0])} ${top[1].toFixed(3)}` : '-';
+    const all = Object.entries(outcome.labels)
+      .map(([label, weight]) => `${shortLabel(label)}=${weight.toFixed(3)}`)
+      .join(' ');
+    return `${head}  ${topText.padEnd(18)}  ${all}${outcome.cached ? '  (cached)' : ''}`;
+  }
+  return `${head}  FAILED ${outcome.stage}/${outcome.error.code}: ${outcome.error.message}`;
+}
+
+export function tableHeader(refWidth = 36): string {
+  return `${'SOURCE'.padEnd(refWidth)}  ${'TOP LABEL'.padEnd(18)}  LABELS`;
+}
