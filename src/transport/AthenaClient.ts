@@ -1,0 +1,287 @@
+/**
+ * `AthenaClient`: one grpc-js channel to an Athena-compatible service, its three RPCs as cold
+ * Observables, and the credentials and metadata every call carries.
+ */
+import {
+  type CallOptions,
+  type ChannelOptions,
+  type ClientUnaryCall,
+  Metadata,
+  type ServiceError,
+  status,
+} from '@grpc/grpc-js';
+import { type Observable, catchError, concatMap, defer, map, throwError, timeout } from 'rxjs';
+import { AthenaError } from '../errors.js';
+import { ClassifierServiceClient } from '../generated/athena/athena.js';
+import {
+  type ClassificationInput,
+  type ClassificationOutput,
+  type ClassifyRequest,
+  type ClassifyResponse,
+  type Deployment,
+} from '../generated/athena/models.js';
+import { assertInteger, assertString } from '../internal/validate.js';
+import { bidiCall, callError, type TrackCall, unaryCall } from './calls.js';
+import {
+  DEFAULT_ADDRESS,
+  DEFAULT_CHANNEL_OPTIONS,
+  channelCredentials,
+  isLoopbackAddress,
+  whenConnected,
+} from './channel.js';
+import {
+  type AccessToken,
+  type ClassifySingleClient,
+  type ClassifySingleOptions,
+  type ClassifyStreamClient,
+  type TokenSource,
+} from './contracts.js';
+import { TokenCache, tokenCallCredentials } from './credentials.js';
+import { validateDeploymentId } from './deployments.js';
+import { CLIENT_LANGUAGE, CLIENT_VERSION } from './version.js';
+
+/** Options of {@link AthenaClient}. */
+export interface AthenaClientOptions {
+  /** gRPC target, `host:port` (default `api.athena-risk-intelligence.com:443`). */
+  readonly address?: string;
+  /** Where the bearer token comes from; calls carry `authorization: <tokenType> <accessToken>`. */
+  readonly credentials?: TokenSource;
+  /** Plaintext HTTP/2 instead of TLS (default false). With `credentials`, loopback addresses only. */
+  readonly insecure?: boolean;
+  /** Allows sending a token over plaintext to a non-loopback address (default false; never in production). */
+  readonly allowInsecureCredentials?: boolean;
+  /** PEM certificates to trust instead of the system's roots (a private CA, a test server). */
+  readonly rootCerts?: Buffer | string;
+  /** grpc-js channel options, overriding the defaults key by key (see `DEFAULT_CHANNEL_OPTIONS`). */
+  readonly channelOptions?: ChannelOptions;
+  /** Extra metadata sent with every call (not `authorization`: use `credentials`). */
+  readonly metadata?: Readonly<Record<string, string>>;
+  /** Deadline of unary calls in ms, from subscription to answer, one retry included (default 120 s). */
+  readonly defaultDeadlineMs?: number;
+  /**
+   * How long a call waits for the channel to connect before failing `UNAVAILABLE` (default 20 s).
+   * Calls do not wait for a channel whose last attempt failed: they fail at once with its reason.
+   */
+  readonly connectTimeoutMs?: number;
+}
+
+/**
+ * A client of the Athena `ClassifierService` owning one grpc-js channel, TLS unless `insecure`.
+ * Every method returns a cold Observable: the call starts on subscribe and is cancelled on unsubscribe.
+ * Failed calls error with an `AthenaError` whose `code` is the gRPC status name and `status` its number.
+ *
+ * @example
+ * ```ts
+ * import { createAthenaClient, clientCredentials } from 'athena-rx/transport';
+ *
+ * const client = createAthenaClient({ credentials: clientCredentials({ clientId, clientSecret }) });
+ * client.listDeployments().subscribe((deployments) => console.log(deployments));
+ * ```
+ */
+export class AthenaClient implements ClassifyStreamClient, ClassifySingleClient {
+  /** The gRPC target this client connects to. */
+  readonly address: string;
+  private readonly grpc: ClassifierServiceClient;
+  private readonly tokens: TokenCache | undefined;
+  private readonly callOptions: Pick<CallOptions, 'credentials'>;
+  private readonly extraMetadata: ReadonlyArray<readonly [string, string]>;
+  private readonly deadlineMs: number;
+  private readonly connectTimeoutMs: number;
+  private readonly open = new Set<(error: AthenaError) => void>();
+  private closed = false;
+
+  constructor(options: AthenaClientOptions = {}) {
+    this.address = assertString('address', options.address ?? DEFAULT_ADDRESS);
+    const insecure = options.insecure === true;
+    this.deadlineMs = assertInteger('defaultDeadlineMs', options.defaultDeadlineMs ?? 120_000, 1);
+    this.connectTimeoutMs = assertInteger('connectTimeoutMs', options.connectTimeoutMs ?? 20_000, 1);
+    if (insecure && options.rootCerts !== undefined) {
+      throw new TypeError('rootCerts cannot be used with insecure: true');
+    }
+    if (options.credentials !== undefined && typeof options.credentials.subscribe !== 'function') {
+      throw new TypeError('credentials must be a token source (an Observable of access tokens)');
+    }
+    this.extraMetadata = Object.entries(options.metadata ?? {}).map(([key, value]) => {
+      if (key.toLowerCase() === 'authorization') {
+        throw new TypeError('metadata must not set authorization; pass a token source as credentials');
+      }
+      return [key, assertString(`metadata['${key}']`, value, { allowEmpty: true })] as const;
+    });
+    if (
+      insecure &&
+      options.credentials !== undefined &&
+      options.allowInsecureCredentials !== true &&
+      !isLoopbackAddress(this.address)
+    ) {
+      throw new AthenaError(
+        'INSECURE_TRANSPORT',
+        `refusing to send credentials over plaintext to ${this.address}: use TLS, a loopback address, ` +
+          'or allowInsecureCredentials: true',
+      );
+    }
+    this.tokens = options.credentials === undefined ? undefined : new TokenCache(options.credentials);
+    this.callOptions = this.tokens === undefined ? {} : { credentials: tokenCallCredentials(this.tokens) };
+    this.grpc = new ClassifierServiceClient(this.address, channelCredentials(insecure, options.rootCerts), {
+      ...DEFAULT_CHANNEL_OPTIONS,
+      ...options.channelOptions,
+    });
+  }
+
+  /** True once {@link AthenaClient.close} was called. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** The active deployments with their backlog (`ListDeployments`). */
+  listDeployments(): Observable<Deployment[]> {
+    return this.unary<{ deployments: Deployment[] }>(
+      'ListDeployments',
+      this.deadlineMs,
+      (metadata, options, cb) => this.grpc.listDeployments({}, metadata, options, cb),
+    ).pipe(map((response) => response.deployments));
+  }
+
+  /** Classifies one image without a deployment (`ClassifySingle`); errors of the image come in the output. */
+  classifySingle(
+    input: ClassificationInput,
+    options: ClassifySingleOptions = {},
+  ): Observable<ClassificationOutput> {
+    const deadlineMs = assertInteger('deadlineMs', options.deadlineMs ?? this.deadlineMs, 1);
+    return this.unary<ClassificationOutput>('ClassifySingle', deadlineMs, (metadata, callOptions, cb) =>
+      this.grpc.classifySingle(input, metadata, callOptions, cb),
+    );
+  }
+
+  /**
+   * One bidirectional `Classify` stream for `deploymentId` per subscription (see `ClassifyStreamClient`).
+   * Requests without a deployment id get `deploymentId`; a request for another deployment errors the
+   * stream (`INVALID_INPUT`), as the service would abort it. On `UNAUTHENTICATED` the token source is
+   * asked to refresh before the error is delivered, so the caller's reconnect uses the new token.
+   */
+  classifyStream(deploymentId: string, requests: Observable<ClassifyRequest>): Observable<ClassifyResponse> {
+    validateDeploymentId(deploymentId);
+    const stamped = requests.pipe(
+      map((request) => {
+        if (request.deploymentId === deploymentId) return request;
+        if (request.deploymentId === '') return { ...request, deploymentId };
+        throw new AthenaError(
+          'INVALID_INPUT',
+          `a request for another deployment was written to ${deploymentId}`,
+        );
+      }),
+    );
+    return this.prepare(undefined).pipe(
+      concatMap((token) =>
+        bidiCall(
+          'Classify',
+          this.track,
+          () => this.grpc.classify(this.metadata(), this.callOptions),
+          stamped,
+        ).pipe(
+          catchError((error: AthenaError) => {
+            if (error.code === 'UNAUTHENTICATED') this.tokens?.invalidate(token);
+            return throwError(() => error);
+          }),
+        ),
+      ),
+    );
+  }
+
+  /**
+   * Closes the channel. Calls still open end with an `AthenaError` `CLOSED`; later calls fail with
+   * `CLOSED`. The token source is unsubscribed. Idempotent.
+   */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const error = new AthenaError('CLOSED', 'the client was closed');
+    for (const abort of [...this.open]) abort(error);
+    this.open.clear();
+    this.tokens?.dispose();
+    this.grpc.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+  }
+
+  private readonly track: TrackCall = (abort) => {
+    this.open.add(abort);
+    return () => this.open.delete(abort);
+  };
+
+  private metadata(): Metadata {
+    const metadata = new Metadata();
+    metadata.set('x-client-version', CLIENT_VERSION);
+    metadata.set('x-client-language', CLIENT_LANGUAGE);
+    for (const [key, value] of this.extraMetadata) metadata.add(key, value);
+    return metadata;
+  }
+
+  /** Emits the token the call will use (undefined without credentials) once the channel can take it. */
+  private prepare(deadline: number | undefined): Observable<AccessToken | undefined> {
+    return defer(() => {
+      if (this.closed) return throwError(() => new AthenaError('CLOSED', 'the client is closed'));
+      const token$: Observable<AccessToken | undefined> =
+        this.tokens?.ready() ?? defer(async () => undefined);
+      const connectMs =
+        deadline === undefined
+          ? this.connectTimeoutMs
+          : Math.min(this.connectTimeoutMs, deadline - Date.now());
+      return token$.pipe(
+        concatMap((token) =>
+          whenConnected(this.grpc, this.address, Math.max(1, connectMs)).pipe(map(() => token)),
+        ),
+      );
+    });
+  }
+
+  private unary<T>(
+    operation: string,
+    deadlineMs: number,
+    start: (
+      metadata: Metadata,
+      options: CallOptions,
+      callback: (error: ServiceError | null, response?: T) => void,
+    ) => ClientUnaryCall,
+  ): Observable<T> {
+    return defer(() => {
+      const deadline = Date.now() + deadlineMs;
+      const attempt = (retry: boolean): Observable<T> =>
+        this.prepare(deadline).pipe(
+          timeout({
+            first: Math.max(1, deadline - Date.now()),
+            with: () =>
+              throwError(
+                () =>
+                  new AthenaError(
+                    'DEADLINE_EXCEEDED',
+                    `${operation} failed: deadline exceeded waiting for a token`,
+                    {
+                      status: status.DEADLINE_EXCEEDED,
+                    },
+                  ),
+              ),
+          }),
+          concatMap((token) =>
+            unaryCall<T>(operation, this.track, (cb) =>
+              start(this.metadata(), { ...this.callOptions, deadline }, cb),
+            ).pipe(
+              catchError((error: unknown) => {
+                const typed = callError(error, operation);
+                if (retry && typed.code === 'UNAUTHENTICATED' && this.tokens?.invalidate(token))
+                  return attempt(false);
+                return throwError(() => typed);
+              }),
+            ),
+          ),
+        );
+      return attempt(true);
+    });
+  }
+}
+
+/** Creates an {@link AthenaClient}; the same as `new AthenaClient(options)`. */
+export function createAthenaClient(options: AthenaClientOptions = {}): AthenaClient {
+  return new AthenaClient(options);
+}

@@ -1,0 +1,126 @@
+/**
+ * grpc-js calls as cold Observables: the unary call and the bidirectional stream with flow control.
+ * Both register with the client (`track`) so that `close()` can end them, and cancel on unsubscribe.
+ */
+import { type ClientDuplexStream, type ClientUnaryCall, type ServiceError } from '@grpc/grpc-js';
+import { Observable, Subscription } from 'rxjs';
+import { AthenaError, GRPC_STATUS_NAMES } from '../errors.js';
+
+/** Registers an open call's abort handler with the client; returns the function that removes it. */
+export type TrackCall = (abort: (error: AthenaError) => void) => () => void;
+
+/** A failed call as an `AthenaError`: the gRPC status name as code, `status`, and the server's details. */
+export function callError(error: unknown, operation: string): AthenaError {
+  if (error instanceof AthenaError) return error;
+  const grpc = error as Partial<ServiceError>;
+  if (error instanceof Error && typeof grpc.code === 'number') {
+    const name = GRPC_STATUS_NAMES[grpc.code] ?? 'UNKNOWN';
+    const details = typeof grpc.details === 'string' ? grpc.details : error.message;
+    return new AthenaError(name === 'OK' ? 'UNKNOWN' : name, `${operation} failed: ${name}: ${details}`, {
+      cause: error,
+      status: grpc.code,
+      details,
+    });
+  }
+  return AthenaError.from(error);
+}
+
+/** Starts a unary call: `start(callback)` must invoke the grpc-js method and return the call. */
+export function unaryCall<T>(
+  operation: string,
+  track: TrackCall,
+  start: (callback: (error: ServiceError | null, response?: T) => void) => ClientUnaryCall,
+): Observable<T> {
+  return new Observable<T>((subscriber) => {
+    let finished = false;
+    const call = start((error, response) => {
+      finished = true;
+      untrack();
+      if (error) subscriber.error(callError(error, operation));
+      else {
+        subscriber.next(response as T);
+        subscriber.complete();
+      }
+    });
+    const untrack = track((error) => {
+      finished = true;
+      call.cancel();
+      subscriber.error(error);
+    });
+    return () => {
+      untrack();
+      if (!finished) call.cancel();
+    };
+  });
+}
+
+/**
+ * Runs an opened bidi call: writes what `requests` emits (holding writes back while the call's buffer
+ * is full, until `drain`), half-closes when `requests` completes, emits every response, completes on
+ * the server's OK status and errors with a typed error otherwise. A `requests` error cancels the call.
+ */
+export function bidiCall<Req, Res>(
+  operation: string,
+  track: TrackCall,
+  open: () => ClientDuplexStream<Req, Res>,
+  requests: Observable<Req>,
+): Observable<Res> {
+  return new Observable<Res>((subscriber) => {
+    const call = open();
+    let ended = false;
+    let failure: unknown;
+    const queue: Req[] = [];
+    let blocked = false;
+    let inputDone = false;
+    const input = new Subscription();
+
+    const untrack = track((error) => stop(error));
+
+    const onData = (response: Res): void => subscriber.next(response);
+    const onDrain = (): void => {
+      blocked = false;
+      flush();
+    };
+    // A failed status comes as 'error' before 'end'; 'end' follows the last message in both cases.
+    const onError = (error: unknown): unknown => (failure ??= error);
+    const onEnd = (): void => {
+      if (ended) return;
+      ended = true;
+      untrack();
+      input.unsubscribe();
+      if (failure !== undefined) subscriber.error(callError(failure, operation));
+      else subscriber.complete();
+    };
+    const stop = (error?: AthenaError): void => {
+      if (ended) return;
+      ended = true;
+      untrack();
+      input.unsubscribe();
+      queue.length = 0;
+      call.off('data', onData).off('drain', onDrain).off('end', onEnd);
+      call.cancel(); // the CANCELLED status that follows still lands in onError, which stays attached
+      if (error) subscriber.error(error);
+    };
+    const flush = (): void => {
+      while (!blocked && queue.length > 0) blocked = !call.write(queue.shift() as Req);
+      if (!blocked && inputDone && queue.length === 0) call.end();
+    };
+    call.on('data', onData).on('drain', onDrain).on('error', onError).on('end', onEnd);
+
+    input.add(
+      requests.subscribe({
+        next: (request) => {
+          if (ended) return;
+          if (blocked) queue.push(request);
+          else blocked = !call.write(request);
+        },
+        error: (error: unknown) => stop(AthenaError.from(error)),
+        complete: () => {
+          inputDone = true;
+          if (!ended) flush();
+        },
+      }),
+    );
+    return () => stop();
+  });
+}
