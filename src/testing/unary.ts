@@ -1,0 +1,71 @@
+import {
+  status as Status,
+  type handleUnaryCall,
+  type Metadata,
+  type ServerErrorResponse,
+  type StatusObject,
+} from '@grpc/grpc-js';
+import { type Empty } from '../generated/google/protobuf/empty.js';
+import {
+  ListDeploymentsResponse,
+  type ClassificationInput,
+  type ClassificationOutput,
+} from '../generated/athena/models.js';
+import { answerInput } from './answer.js';
+import { UNAUTHENTICATED_DETAILS } from './auth.js';
+import { type ServiceContext } from './context.js';
+
+type Refusal = Partial<StatusObject> & ServerErrorResponse;
+
+/** `ListDeployments`: every deployment with its backlog (in-flight inputs plus queued outputs). */
+export function serveListDeployments(ctx: ServiceContext): handleUnaryCall<Empty, ListDeploymentsResponse> {
+  return (call, callback) => {
+    ctx.counters.c.listDeploymentsCalls++;
+    void admit(call.metadata, ctx).then((refusal) => {
+      if (refusal !== undefined) return callback(refusal);
+      ctx.registry.sweep();
+      const deployments = ctx.registry.list().map((d) => ({
+        deploymentId: d.deploymentId,
+        backlog: Math.min(d.backlog, 2 ** 31 - 1),
+      }));
+      callback(null, ListDeploymentsResponse.fromPartial({ deployments }));
+    });
+  };
+}
+
+/**
+ * `ClassifySingle`: one input, no deployment (so no deployment id check and no duplicate
+ * counting); errors come back inside the output. Latency and per-input error faults apply; drops and
+ * resets do not.
+ */
+export function serveClassifySingle(
+  ctx: ServiceContext,
+): handleUnaryCall<ClassificationInput, ClassificationOutput> {
+  return (call, callback) => {
+    ctx.counters.c.classifySingleCalls++;
+    void admit(call.metadata, ctx).then(async (refusal) => {
+      if (refusal !== undefined) return callback(refusal);
+      const delay = ctx.faults.latency();
+      if (delay > 0) await ctx.sleep(delay);
+      const output = await answerInput(call.request, ctx.answer);
+      if (output.error !== undefined) ctx.counters.countError(output.error.code);
+      callback(null, output);
+    });
+  };
+}
+
+async function admit(metadata: Metadata, ctx: ServiceContext): Promise<Refusal | undefined> {
+  ctx.counters.c.unaryCalls++;
+  if (ctx.faults.unavailable()) {
+    return refusal(Status.UNAVAILABLE, 'Service unavailable (injected)');
+  }
+  if (ctx.authorize !== undefined && !(await ctx.authorize(metadata))) {
+    ctx.counters.c.unauthenticated++;
+    return refusal(Status.UNAUTHENTICATED, UNAUTHENTICATED_DETAILS);
+  }
+  return undefined;
+}
+
+function refusal(code: Status, details: string): Refusal {
+  return Object.assign(new Error(details), { code, details });
+}
