@@ -243,8 +243,7 @@ describe('fromPulled (async)', () => {
   it('aborts a read in flight and closes the iterator on unsubscribe', async () => {
     const { state, entries } = counting(10);
     let aborted = false;
-    let subscription: Subscription | undefined;
-    subscription = fromPulled(
+    const subscription: Subscription = fromPulled(
       entries,
       (e, i, signal) =>
         new Promise<ItemOrFailure>((resolve) => {
@@ -252,9 +251,7 @@ describe('fromPulled (async)', () => {
           signal.addEventListener('abort', () => (aborted = true));
         }),
       { window: 4, concurrency: 2 },
-    ).subscribe(() => {
-      subscription?.unsubscribe();
-    });
+    ).subscribe(() => subscription.unsubscribe());
     await ticks();
     subscription.unsubscribe();
     await ticks();
