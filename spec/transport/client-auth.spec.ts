@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { NEVER, Subject, defer, firstValueFrom, lastValueFrom, of, throwError, timer, toArray } from 'rxjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AthenaError, OAuthError } from '../../src/errors.js';
@@ -30,8 +31,17 @@ afterAll(() => server.stop());
 afterEach(() => {
   for (const made of clients.splice(0)) made.close();
   server.calls.length = 0;
+  server.cancelled.length = 0;
   server.accepted.clear();
 });
+
+async function eventually(check: () => boolean, ms = 2_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
 
 describe('AthenaClient metadata', () => {
   it('sends x-client-version and x-client-language on every RPC, with extra metadata', async () => {
@@ -163,6 +173,42 @@ describe('AthenaClient credentials', () => {
       code: 'DEADLINE_EXCEEDED',
       status: 4,
     });
+  });
+});
+
+describe('AthenaClient calls', () => {
+  it('cancels a unary call on unsubscribe, without emitting', async () => {
+    const athena = client();
+    const seen: unknown[] = [];
+    const subscription = athena.classifySingle(input('hold-1')).subscribe({
+      next: (v) => seen.push(v),
+      error: (e: unknown) => seen.push(e),
+    });
+    await eventually(() => server.calls.length === 1);
+    subscription.unsubscribe();
+    await eventually(() => server.cancelled.includes('hold-1'));
+    expect(seen).toEqual([]);
+  });
+
+  it('fails UNAVAILABLE after connectTimeoutMs when the channel never connects', async () => {
+    const silent = createServer(() => undefined); // accepts TCP, never speaks HTTP/2
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as AddressInfo;
+    try {
+      const athena = client({ address: `127.0.0.1:${port}`, connectTimeoutMs: 150 });
+      const error = await lastValueFrom(athena.classifyStream('dep', NEVER)).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'UNAVAILABLE', status: 14, details: 'connect timeout' });
+    } finally {
+      silent.close();
+      for (const made of clients.splice(0)) made.close();
+    }
+  });
+
+  it('disposes asynchronously', async () => {
+    const athena = client();
+    await athena[Symbol.asyncDispose]();
+    expect(athena.isClosed).toBe(true);
+    await expect(firstValueFrom(athena.listDeployments())).rejects.toMatchObject({ code: 'CLOSED' });
   });
 });
 

@@ -22,6 +22,8 @@ export interface RecordingServer {
   readonly calls: RecordedCall[];
   /** Accepted `authorization` values; empty accepts every call. */
   readonly accepted: Set<string>;
+  /** Correlation ids of held `classifySingle` calls (id starting with `hold`) the client cancelled. */
+  readonly cancelled: string[];
   stop(): Promise<void>;
 }
 
@@ -42,6 +44,7 @@ function unauthenticated(): ServerErrorResponse {
 export async function startRecordingServer(): Promise<RecordingServer> {
   const calls: RecordedCall[] = [];
   const accepted = new Set<string>();
+  const cancelled: string[] = [];
   const allowed = (metadata: Metadata) =>
     accepted.size === 0 || accepted.has(String(metadata.get('authorization')[0] ?? ''));
   const server = new Server();
@@ -53,8 +56,10 @@ export async function startRecordingServer(): Promise<RecordingServer> {
     },
     classifySingle: (call, callback) => {
       calls.push({ method: 'classifySingle', metadata: flat(call.metadata) });
+      const id = call.request.correlationId;
       if (!allowed(call.metadata)) callback(unauthenticated());
-      else callback(null, ClassificationOutput.create({ correlationId: call.request.correlationId }));
+      else if (id.startsWith('hold')) call.on('cancelled', () => cancelled.push(id));
+      else callback(null, ClassificationOutput.create({ correlationId: id }));
     },
     classify: (call) => {
       calls.push({ method: 'classify', metadata: flat(call.metadata) });
@@ -81,6 +86,7 @@ export async function startRecordingServer(): Promise<RecordingServer> {
     address: `127.0.0.1:${port}`,
     calls,
     accepted,
+    cancelled,
     stop: () =>
       new Promise<void>((resolve) => {
         server.tryShutdown(() => resolve());

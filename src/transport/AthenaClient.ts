@@ -170,21 +170,19 @@ export class AthenaClient implements ClassifyStreamClient, ClassifySingleClient 
         );
       }),
     );
-    return this.prepare(undefined).pipe(
-      concatMap((token) =>
-        bidiCall(
-          'Classify',
-          this.track,
-          () => this.grpc.classify(this.metadata(), this.callOptions),
-          stamped,
-        ).pipe(
-          catchError((error: AthenaError) => {
-            if (error.code === 'UNAUTHENTICATED') this.tokens?.invalidate(token);
-            return throwError(() => error);
-          }),
-        ),
-      ),
-    );
+    return defer(() => {
+      let used: AccessToken | undefined;
+      const open = (token: AccessToken | undefined) => {
+        used = token;
+        return this.grpc.classify(this.metadata(), this.callOptions);
+      };
+      return bidiCall('Classify', this.track, this.prepare(undefined), open, stamped).pipe(
+        catchError((error: AthenaError) => {
+          if (error.code === 'UNAUTHENTICATED') this.tokens?.invalidate(used);
+          return throwError(() => error);
+        }),
+      );
+    });
   }
 
   /**
@@ -256,7 +254,7 @@ export class AthenaClient implements ClassifyStreamClient, ClassifySingleClient 
                 () =>
                   new AthenaError(
                     'DEADLINE_EXCEEDED',
-                    `${operation} failed: deadline exceeded waiting for a token`,
+                    `${operation} failed: the deadline passed before the call could start`,
                     {
                       status: status.DEADLINE_EXCEEDED,
                     },

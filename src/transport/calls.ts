@@ -55,25 +55,27 @@ export function unaryCall<T>(
 }
 
 /**
- * Runs an opened bidi call: writes what `requests` emits (holding writes back while the call's buffer
- * is full, until `drain`), half-closes when `requests` completes, emits every response, completes on
- * the server's OK status and errors with a typed error otherwise. A `requests` error cancels the call.
+ * A bidi call as an Observable. On subscribe it subscribes to `requests` at once (so nothing a hot
+ * source emits is lost) and queues them until `ready` emits, then opens the call with that value and
+ * writes the queue and what follows, holding writes back while the call's buffer is full (until
+ * `drain`). Half-closes when `requests` completes; emits every response; completes on the server's OK
+ * status and errors with a typed error otherwise. A `requests` or `ready` error cancels and errors.
  */
-export function bidiCall<Req, Res>(
+export function bidiCall<P, Req, Res>(
   operation: string,
   track: TrackCall,
-  open: () => ClientDuplexStream<Req, Res>,
+  ready: Observable<P>,
+  open: (prepared: P) => ClientDuplexStream<Req, Res>,
   requests: Observable<Req>,
 ): Observable<Res> {
   return new Observable<Res>((subscriber) => {
-    const call = open();
+    let call: ClientDuplexStream<Req, Res> | undefined;
     let ended = false;
     let failure: unknown;
     const queue: Req[] = [];
-    let blocked = false;
+    let blocked = true; // until the call is open
     let inputDone = false;
     const input = new Subscription();
-
     const untrack = track((error) => stop(error));
 
     const onData = (response: Res): void => subscriber.next(response);
@@ -97,21 +99,23 @@ export function bidiCall<Req, Res>(
       untrack();
       input.unsubscribe();
       queue.length = 0;
-      call.off('data', onData).off('drain', onDrain).off('end', onEnd);
-      call.cancel(); // the CANCELLED status that follows still lands in onError, which stays attached
+      if (call) {
+        call.off('data', onData).off('drain', onDrain).off('end', onEnd);
+        call.cancel(); // the CANCELLED status that follows still lands in onError, which stays attached
+      }
       if (error) subscriber.error(error);
     };
     const flush = (): void => {
+      if (!call) return;
       while (!blocked && queue.length > 0) blocked = !call.write(queue.shift() as Req);
       if (!blocked && inputDone && queue.length === 0) call.end();
     };
-    call.on('data', onData).on('drain', onDrain).on('error', onError).on('end', onEnd);
 
     input.add(
       requests.subscribe({
         next: (request) => {
           if (ended) return;
-          if (blocked) queue.push(request);
+          if (blocked || !call) queue.push(request);
           else blocked = !call.write(request);
         },
         error: (error: unknown) => stop(AthenaError.from(error)),
@@ -119,6 +123,23 @@ export function bidiCall<Req, Res>(
           inputDone = true;
           if (!ended) flush();
         },
+      }),
+    );
+    input.add(
+      ready.subscribe({
+        next: (prepared) => {
+          if (ended || call) return;
+          try {
+            call = open(prepared);
+          } catch (error) {
+            stop(callError(error, operation));
+            return;
+          }
+          call.on('data', onData).on('drain', onDrain).on('error', onError).on('end', onEnd);
+          blocked = false;
+          flush();
+        },
+        error: (error: unknown) => stop(AthenaError.from(error)),
       }),
     );
     return () => stop();
