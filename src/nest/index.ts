@@ -1,2 +1,9 @@
-// The athena-rx/nest entry point: explicit named exports only.
-export {};
+// The athena-rx/nest entry point: a NestJS module providing one AthenaClient per application.
+export {
+  ATHENA_OPTIONS,
+  ATHENA_TOKEN_SOURCE,
+  AthenaClientLifecycle,
+  AthenaModule,
+  type AthenaModuleAsyncOptions,
+} from './AthenaModule.js';
+export { AthenaClient, type AthenaClientOptions } from '../transport/AthenaClient.js';
