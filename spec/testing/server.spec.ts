@@ -98,7 +98,7 @@ describe('startAthenaServer', () => {
   });
 
   it('ListDeployments lists deployments with their backlog', async () => {
-    server = await startAthenaServer({ faults: { latencyMs: 300 } });
+    server = await startAthenaServer({ faults: { newDeploymentLatencyMs: 300 } });
     const client = connect(server.address);
     expect((await listDeployments(client)).deployments).toEqual([]);
     const stream = openStream(client);

@@ -7,7 +7,6 @@ import {
 } from '../generated/athena/models.js';
 import { classifyBgr, type LabelWeight } from './classifier.js';
 import { decodeInput } from './decode.js';
-import { type FaultState } from './faults.js';
 import { KNOWN_MD5_LABEL, KNOWN_SHA1_LABEL } from './labels.js';
 import { checkAffiliate, checkCorrelationId, imageProblem, type InputProblem } from './validation.js';
 
@@ -19,12 +18,19 @@ export interface AnswerContext {
   readonly knownHashes: ReadonlySet<string>;
   /** Leave the UnknownCSAM labels out (and skip decoding) when a hash matches. */
   readonly omitUnknownOnKnownMatch: boolean;
-  readonly faults: FaultState;
+}
+
+/** Per-input decisions made before answering (drawn in input order, so seeded runs repeat). */
+export interface AnswerPlan {
+  /** Set when the request's deployment id is invalid: every input fails with it. */
+  readonly deploymentProblem?: InputProblem;
+  /** An injected error, given to the input if it passes validation. */
+  readonly injected?: InputProblem;
 }
 
 /**
  * Answers one input: validation in the order deployment id (when `deploymentProblem` is given),
- * correlation id, affiliate, then image data; then an injected error if the fault says so; else the
+ * correlation id, affiliate, then image data; then the injected error of `plan`, if any; else the
  * benign labels plus the KnownCSAM labels for the hash types sent. Never throws: an unexpected
  * failure becomes a `MODEL_ERROR` output.
  *
@@ -34,10 +40,10 @@ export interface AnswerContext {
 export async function answerInput(
   input: ClassificationInput,
   ctx: AnswerContext,
-  deploymentProblem?: InputProblem,
+  plan: AnswerPlan = {},
 ): Promise<ClassificationOutput> {
   const problem =
-    deploymentProblem ??
+    plan.deploymentProblem ??
     checkCorrelationId(input.correlationId) ??
     checkAffiliate(input.affiliate, ctx.affiliates);
   if (problem !== undefined) return failed(input, problem);
@@ -57,8 +63,7 @@ export async function answerInput(
     }
     const decoded = await decodeInput(input);
     if (!decoded.ok) return failed(input, decoded.problem);
-    const injected = ctx.faults.inputError();
-    if (injected !== undefined) return failed(input, injected);
+    if (plan.injected !== undefined) return failed(input, plan.injected);
     return answered(input, [...classifyBgr(decoded.bgr), ...known]);
   } catch {
     return failed(input, { code: ErrorCode.ERROR_CODE_MODEL_ERROR, message: 'Model error' });

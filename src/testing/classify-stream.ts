@@ -117,17 +117,20 @@ export function serveClassify(call: Call, ctx: ServiceContext): void {
       if (!finished) write(ClassifyResponse.fromPartial({ globalError: { details: '', ...globalError } }));
       return;
     }
+    // Draw every random decision now, in arrival order, so a seeded run repeats exactly.
+    const delay = ctx.faults.latency() + (created ? (ctx.faults.current().newDeploymentLatencyMs ?? 0) : 0);
+    const plans = inputs.map(() => ({ deploymentProblem, injected: ctx.faults.inputError() }));
+    const drops = inputs.map(() => ctx.faults.drop());
     if (valid) ctx.registry.work(id, inputs.length);
     let outputs: ClassificationOutput[];
     try {
-      const delay = ctx.faults.latency() + (created ? (ctx.faults.current().newDeploymentLatencyMs ?? 0) : 0);
       if (delay > 0) await ctx.sleep(delay);
-      outputs = await Promise.all(inputs.map((input) => answerInput(input, ctx.answer, deploymentProblem)));
+      outputs = await Promise.all(inputs.map((input, i) => answerInput(input, ctx.answer, plans[i])));
     } finally {
       if (valid) ctx.registry.work(id, -inputs.length);
     }
     if (ctx.disposed()) return;
-    const kept = outputs.filter(() => !ctx.faults.drop());
+    const kept = outputs.filter((_, i) => drops[i] !== true);
     c.dropped += outputs.length - kept.length;
     if (kept.length === 0) return;
     if (valid) ctx.registry.deliver(id, kept);

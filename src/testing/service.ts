@@ -89,7 +89,6 @@ export function createAthenaService(options: AthenaServiceOptions = {}): AthenaS
         [...stringSet('knownHashes', options.knownHashes ?? [])].map((h) => h.toLowerCase()),
       ),
       omitUnknownOnKnownMatch: options.omitUnknownOnKnownMatch === true,
-      faults,
     },
     authorize: createAuthorizer(options.auth),
     streams,

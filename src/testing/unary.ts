@@ -17,12 +17,17 @@ import { type ServiceContext } from './context.js';
 
 type Refusal = Partial<StatusObject> & ServerErrorResponse;
 
-/** `ListDeployments`: every deployment with its backlog (in-flight inputs plus queued outputs). */
+/**
+ * `ListDeployments`: every deployment with its backlog (in-flight inputs plus queued outputs).
+ * The latency fault applies.
+ */
 export function serveListDeployments(ctx: ServiceContext): handleUnaryCall<Empty, ListDeploymentsResponse> {
   return (call, callback) => {
     ctx.counters.c.listDeploymentsCalls++;
-    void admit(call.metadata, ctx).then((refusal) => {
+    void admit(call.metadata, ctx).then(async (refusal) => {
       if (refusal !== undefined) return callback(refusal);
+      const delay = ctx.faults.latency();
+      if (delay > 0) await ctx.sleep(delay);
       ctx.registry.sweep();
       const deployments = ctx.registry.list().map((d) => ({
         deploymentId: d.deploymentId,
@@ -46,8 +51,9 @@ export function serveClassifySingle(
     void admit(call.metadata, ctx).then(async (refusal) => {
       if (refusal !== undefined) return callback(refusal);
       const delay = ctx.faults.latency();
+      const injected = ctx.faults.inputError();
       if (delay > 0) await ctx.sleep(delay);
-      const output = await answerInput(call.request, ctx.answer);
+      const output = await answerInput(call.request, ctx.answer, { injected });
       if (output.error !== undefined) ctx.counters.countError(output.error.code);
       callback(null, output);
     });
