@@ -31,7 +31,7 @@ class ModerationService {
       correlationId: 'nest-1',
       encoding: RequestEncoding.REQUEST_ENCODING_UNCOMPRESSED,
       format: ImageFormat.IMAGE_FORMAT_RAW_UINT8_BGR,
-      data,
+      data: Buffer.from(data.buffer, data.byteOffset, data.byteLength),
     });
     return this.client.classifySingle(input).pipe(
       map((output) => {
