@@ -1,0 +1,69 @@
+import { type Observable } from 'rxjs';
+import { AthenaError } from '../errors.js';
+import { toFailure, type ItemOrFailure } from '../model.js';
+import { defaultReadFile, readFileItem, type ReadFile } from '../internal/file-read.js';
+import { concurrencyOption, fromPulled, isPullable, windowOption } from '../internal/flow.js';
+import { assertFunction } from '../internal/validate.js';
+
+export interface FromFilesOptions {
+  /** Items read and not yet released (see `releaseLeases`). Default 32. */
+  readonly window?: number;
+  /** Files read at once. Default 4. */
+  readonly concurrency?: number;
+  /** Reads a whole file; default `fs.promises.readFile`. For virtual file systems and tests. */
+  readonly readFile?: ReadFile;
+}
+
+/**
+ * Reads image files, one item per path, lazily and under a credit window.
+ *
+ * ```text
+ * paths:   a.jpg  missing.jpg  empty.jpg  b.png
+ * output:  --a----F(read,READ_FAILED)---F(read,EMPTY_INPUT)---b--|
+ * ```
+ *
+ * Nothing is read before subscribe, and each subscription iterates `paths` again (a one-shot
+ * iterator or generator yields nothing the second time). At most `concurrency` files are read at
+ * once and at most `window` items are read and not yet released (see `releaseLeases`); items come
+ * out in the order of `paths`. Every item carries `ref` (the path as given) and `index` (its
+ * position in `paths`). A path that cannot be read (missing, a directory, no permission, a dangling
+ * link) gives a `read` failure with code `READ_FAILED`, an empty file `EMPTY_INPUT`; the stream goes
+ * on. Unsubscribing aborts the reads in flight and closes the `paths` iterator.
+ *
+ * @example
+ * ```ts
+ * import { fromFiles } from 'athena-rx/sources';
+ * import { hashImage, releaseLeases } from 'athena-rx/operators';
+ *
+ * fromFiles(['a.jpg', 'b.png'], { concurrency: 2 }).pipe(hashImage(), releaseLeases()).subscribe(console.log);
+ * ```
+ *
+ * @param paths - file paths, synchronously or asynchronously iterable.
+ * @param options - `window` (default 32), `concurrency` (default 4), `readFile`.
+ */
+export function fromFiles(
+  paths: Iterable<string> | AsyncIterable<string>,
+  options: FromFilesOptions = {},
+): Observable<ItemOrFailure> {
+  if (typeof paths === 'string' || !isPullable(paths)) {
+    throw new TypeError('paths must be an iterable or async iterable of strings');
+  }
+  const window = windowOption(options.window);
+  const concurrency = concurrencyOption(options.concurrency, 4);
+  const readFile =
+    options.readFile === undefined ? defaultReadFile : assertFunction<ReadFile>('readFile', options.readFile);
+  return fromPulled<unknown>(
+    () => paths,
+    (path, index, signal) =>
+      typeof path === 'string' && path.length > 0
+        ? readFileItem(readFile, path, index, signal)
+        : [
+            toFailure(
+              { ref: String(path), index },
+              'read',
+              new AthenaError('INVALID_INPUT', `paths[${index}] is not a file path`),
+            ),
+          ],
+    { window, concurrency },
+  );
+}
