@@ -1,0 +1,117 @@
+import { type Observable } from 'rxjs';
+import { AthenaError, redactUrl } from '../errors.js';
+import { imageItem, toFailure, type ItemOrFailure } from '../model.js';
+import { backoffDelay, retryPolicy, shouldRetry, type RetryPolicy } from '../internal/backoff.js';
+import { concurrencyOption, fromPulled, isPullable, windowOption } from '../internal/flow.js';
+import { attemptOnce, sleep, type FetchLike, type FetchResponse } from '../internal/http-get.js';
+import { assertFunction, assertInteger } from '../internal/validate.js';
+
+export type { FetchLike, FetchResponse };
+
+export interface FromUrlsOptions {
+  /** Downloads at once. Default 8. */
+  readonly concurrency?: number;
+  /** Headers sent with every request (never put in messages). */
+  readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * Retries of transient failures (5xx, 429, network errors, timeouts). Default: 3 attempts, delays
+   * from 250 ms up to 5 s with full jitter, 60 s budget. Failures have code `HTTP_ERROR` with
+   * `details` set to the HTTP status (`'503'`), `'timeout'` or `'network'`.
+   */
+  readonly retry?: Partial<RetryPolicy>;
+  /** Time allowed for one attempt, body included, in milliseconds. Default 30,000. */
+  readonly timeoutMs?: number;
+  /** The fetch to use; default the global `fetch`. */
+  readonly fetch?: FetchLike;
+  /** Items read and not yet released (see `releaseLeases`). Default 32. */
+  readonly window?: number;
+}
+
+/** Retries 5xx, 429, timeouts and network errors. */
+export function isTransientHttpError(error: AthenaError): boolean {
+  if (error.code !== 'HTTP_ERROR') return false;
+  const status = Number(error.details);
+  return error.details === 'timeout' || error.details === 'network' || status === 429 || status >= 500;
+}
+
+/**
+ * Downloads images over HTTP(S), pre-signed URLs included, one item per URL.
+ *
+ * ```text
+ * urls:    a  b(404)  c(503, then 200)  d(slow)
+ * output:  --a--F(read,HTTP_ERROR 404)----c---F(read,HTTP_ERROR timeout)--|
+ * ```
+ *
+ * At most `concurrency` downloads run at once, at most `window` items are read and not yet released
+ * (see `releaseLeases`), and items come out in the order of `urls`. `ref` is the URL with its query
+ * string and user info redacted (`https://bucket/a.jpg?<redacted>`): signatures of pre-signed URLs
+ * never appear in `ref` or in any message. A 4xx/5xx answer, a timeout or a network error gives a
+ * `read` failure with code `HTTP_ERROR` after the retries allowed; an empty body `EMPTY_INPUT`; a
+ * URL that is not http(s) `INVALID_INPUT`. Nothing is fetched before subscribe; unsubscribing
+ * aborts the downloads in flight.
+ *
+ * @example
+ * ```ts
+ * import { fromUrls } from 'athena-rx/sources';
+ *
+ * fromUrls(presignedUrls, { concurrency: 16, timeoutMs: 10_000 });
+ * ```
+ *
+ * @param urls - URLs, synchronously or asynchronously iterable.
+ * @param options - `concurrency` (8), `headers`, `retry`, `timeoutMs` (30,000), `fetch`, `window` (32).
+ */
+export function fromUrls(
+  urls: Iterable<string | URL> | AsyncIterable<string | URL>,
+  options: FromUrlsOptions = {},
+): Observable<ItemOrFailure> {
+  if (typeof urls === 'string' || !isPullable(urls)) throw new TypeError('urls must be an iterable of URLs');
+  const window = windowOption(options.window);
+  const concurrency = concurrencyOption(options.concurrency, 8);
+  const timeoutMs =
+    options.timeoutMs === undefined ? 30_000 : assertInteger('timeoutMs', options.timeoutMs, 1);
+  const policy = retryPolicy({
+    maxAttempts: 3,
+    initialDelayMs: 250,
+    maxDelayMs: 5_000,
+    budgetMs: 60_000,
+    retryable: isTransientHttpError,
+    ...options.retry,
+  });
+  const headers = headersOption(options.headers);
+  const fetchFn = options.fetch === undefined ? undefined : assertFunction<FetchLike>('fetch', options.fetch);
+  return fromPulled<unknown>(
+    () => urls,
+    async (url, index, signal) => {
+      const text = url instanceof URL ? url.href : String(url);
+      const ref = redactUrl(text);
+      const fail = (error: AthenaError): ItemOrFailure => toFailure({ ref, index }, 'read', error);
+      if (!/^https?:\/\/[^/]/i.test(text) || !URL.canParse(text)) {
+        return fail(new AthenaError('INVALID_INPUT', `${ref} is not an http(s) URL`));
+      }
+      const doFetch = fetchFn ?? (globalThis.fetch as unknown as FetchLike);
+      const started = Date.now();
+      for (let attempt = 1; ; attempt += 1) {
+        const result = await attemptOnce(doFetch, text, ref, headers, timeoutMs, signal);
+        if (!(result instanceof AthenaError)) {
+          if (result.byteLength > 0) return imageItem({ ref, data: result, index });
+          return fail(new AthenaError('EMPTY_INPUT', `${ref} answered with an empty body`));
+        }
+        if (signal.aborted || !shouldRetry(policy, attempt, result, Date.now() - started))
+          return fail(result);
+        await sleep(backoffDelay(policy, attempt), signal);
+      }
+    },
+    { window, concurrency },
+  );
+}
+
+function headersOption(value: unknown): Record<string, string> {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new TypeError('headers must be an object of strings');
+  }
+  for (const [name, text] of Object.entries(value)) {
+    if (typeof text !== 'string') throw new TypeError(`headers.${name} must be a string`);
+  }
+  return { ...(value as Record<string, string>) };
+}
