@@ -149,7 +149,10 @@ export function serveClassify(call: Call, ctx: ServiceContext): void {
   });
   call.on('data', (request: ClassifyRequest) => {
     pending++;
-    void gate.then((ok) => (ok ? handle(request) : undefined)).finally(settle);
+    void gate
+      .then((ok) => (ok ? handle(request) : undefined))
+      .catch(() => finish({ code: Status.INTERNAL, details: 'Internal server error' }))
+      .finally(settle);
   });
   call.on('end', () => {
     halfClosed = true;

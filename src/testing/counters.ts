@@ -37,7 +37,10 @@ export interface AthenaServerCounters {
   readonly dropped: number;
   /** Queued outputs discarded after `outputTtlMs`, or with their deployment after its idle TTL. */
   readonly expired: number;
-  /** Inputs whose correlation id the deployment had already seen (processed again all the same). */
+  /**
+   * Inputs whose correlation id the deployment had already seen (processed again all the same).
+   * Each deployment remembers its last 100,000 ids, each for `outputTtlMs`.
+   */
   readonly duplicateCorrelationIds: number;
   /** Unary calls received (ListDeployments and ClassifySingle), refused ones included. */
   readonly unaryCalls: number;

@@ -32,10 +32,13 @@ interface Deployment {
 
 /** Settings of a {@link DeploymentRegistry}. */
 export interface RegistryOptions {
+  /** How long an output waits for a stream (ms); also how long a correlation id is remembered. */
   readonly outputTtlMs: number;
+  /** How long a deployment without streams, work or requests lives (ms). */
   readonly idleTtlMs: number;
   /** Most correlation ids remembered per deployment for duplicate counting. */
   readonly maxSeenIds?: number;
+  /** Clock in epoch milliseconds (default `Date.now`). */
   readonly now?: () => number;
   /** Told how many queued outputs were discarded unsent. */
   readonly onExpired?: (count: number) => void;
@@ -47,6 +50,7 @@ export interface DeploymentRegistry {
   touch(id: string): boolean;
   /** Connects a stream; queued outputs are delivered at once. */
   attach(id: string, outlet: Outlet): void;
+  /** Disconnects a stream; the deployment stays, with its queue. */
   detach(id: string, outlet: Outlet): void;
   /** Counts inputs as in flight (`delta` > 0) or done (`delta` < 0). */
   work(id: string, delta: number): void;
@@ -54,9 +58,11 @@ export interface DeploymentRegistry {
   remember(id: string, correlationIds: readonly string[]): number;
   /** Hands outputs to one connected stream after another (round robin), or queues them. */
   deliver(id: string, outputs: readonly ClassificationOutput[]): void;
+  /** Every deployment, as it is now (call `sweep()` first for fresh expiry). */
   list(): DeploymentInfo[];
   /** Drops expired outputs and idle deployments. */
   sweep(): void;
+  /** Forgets every deployment, queued outputs included. */
   clear(): void;
 }
 

@@ -51,6 +51,26 @@ const MIB = 1024 * 1024;
  * PROTOCOL.md documents it, with a deterministic benign classifier, known-hash matching, shared
  * deployment queues, validation, optional token checks and scriptable faults.
  *
+ * Behaviour where PROTOCOL.md leaves room, decided here:
+ * - Output errors carry `ErrorCode`s: an empty or over-64-character deployment id fails every input
+ *   of the request with `DEPLOYMENT_ID_INVALID` (per input, not `global_error`, so each item gets
+ *   its own outcome; they come back on the sending stream, which joins no deployment); correlation
+ *   ids likewise give `CORRELATION_ID_INVALID`; an empty or unlisted affiliate gives
+ *   `AFFILIATE_NOT_PERMITTED` with the documented message. Checks run in that order, then the image.
+ * - Image problems (messages start with `Image Classification Error`): wrong sizes (raw length other
+ *   than 602,112 bytes, decoded size other than 448 x 448, more than 64 MiB after Brotli) give
+ *   `IMAGE_TOO_LARGE`, which clients never retry; unreadable data (format missing, bytes no decoder
+ *   takes, corrupt Brotli, unknown encoding, neither data nor hashes) gives `UNSPECIFIED`.
+ *   `MODEL_ERROR` is left to injected faults (and unexpected failures).
+ * - An input without data but with hashes is a hash lookup: only the KnownCSAM labels come back.
+ * - A request whose deployment id differs from the stream's first ends the call with
+ *   `INVALID_ARGUMENT`. Empty requests are keepalives: counted, never answered. A correlation id the
+ *   deployment already saw is answered again and counted in `duplicateCorrelationIds`.
+ * - Inputs of a request are processed concurrently; their outputs go out together, in request
+ *   order, in one `ClassifyResponse` to one connected stream of the deployment (round robin across
+ *   deliveries), or wait on the deployment for `outputTtlMs` while none is connected.
+ * - After the client half-closes, the call ends with OK once its own requests are answered.
+ *
  * @example
  * ```ts
  * import { startAthenaServer } from 'athena-rx/testing';

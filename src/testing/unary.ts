@@ -24,17 +24,19 @@ type Refusal = Partial<StatusObject> & ServerErrorResponse;
 export function serveListDeployments(ctx: ServiceContext): handleUnaryCall<Empty, ListDeploymentsResponse> {
   return (call, callback) => {
     ctx.counters.c.listDeploymentsCalls++;
-    void admit(call.metadata, ctx).then(async (refusal) => {
-      if (refusal !== undefined) return callback(refusal);
-      const delay = ctx.faults.latency();
-      if (delay > 0) await ctx.sleep(delay);
-      ctx.registry.sweep();
-      const deployments = ctx.registry.list().map((d) => ({
-        deploymentId: d.deploymentId,
-        backlog: Math.min(d.backlog, 2 ** 31 - 1),
-      }));
-      callback(null, ListDeploymentsResponse.fromPartial({ deployments }));
-    });
+    void admit(call.metadata, ctx)
+      .then(async (refusal) => {
+        if (refusal !== undefined) return callback(refusal);
+        const delay = ctx.faults.latency();
+        if (delay > 0) await ctx.sleep(delay);
+        ctx.registry.sweep();
+        const deployments = ctx.registry.list().map((d) => ({
+          deploymentId: d.deploymentId,
+          backlog: Math.min(d.backlog, 2 ** 31 - 1),
+        }));
+        callback(null, ListDeploymentsResponse.fromPartial({ deployments }));
+      })
+      .catch(() => callback(refusal(Status.INTERNAL, 'Internal server error')));
   };
 }
 
@@ -48,15 +50,17 @@ export function serveClassifySingle(
 ): handleUnaryCall<ClassificationInput, ClassificationOutput> {
   return (call, callback) => {
     ctx.counters.c.classifySingleCalls++;
-    void admit(call.metadata, ctx).then(async (refusal) => {
-      if (refusal !== undefined) return callback(refusal);
-      const delay = ctx.faults.latency();
-      const injected = ctx.faults.inputError();
-      if (delay > 0) await ctx.sleep(delay);
-      const output = await answerInput(call.request, ctx.answer, { injected });
-      if (output.error !== undefined) ctx.counters.countError(output.error.code);
-      callback(null, output);
-    });
+    void admit(call.metadata, ctx)
+      .then(async (refusal) => {
+        if (refusal !== undefined) return callback(refusal);
+        const delay = ctx.faults.latency();
+        const injected = ctx.faults.inputError();
+        if (delay > 0) await ctx.sleep(delay);
+        const output = await answerInput(call.request, ctx.answer, { injected });
+        if (output.error !== undefined) ctx.counters.countError(output.error.code);
+        callback(null, output);
+      })
+      .catch(() => callback(refusal(Status.INTERNAL, 'Internal server error')));
   };
 }
 
