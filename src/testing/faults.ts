@@ -25,7 +25,7 @@ export interface AthenaFaults {
    * of milliseconds or a `[min, max]` range drawn uniformly.
    */
   readonly latencyMs?: number | readonly [number, number];
-  /** Extra latency for the first request of a deployment id the server has not seen (ms). */
+  /** Extra latency (ms) for a request that creates its deployment (an id the server does not know yet). */
   readonly newDeploymentLatencyMs?: number;
   /** Fraction (0..1) of otherwise valid inputs answered with an injected output error. */
   readonly errorRate?: number;
