@@ -1,2 +1,27 @@
-// The athena-rx/testing entry point: explicit named exports only.
-export {};
+// The athena-rx/testing entry point: the embedded Athena-compatible server for tests, benchmarks and local runs.
+export {
+  startAthenaServer,
+  type AthenaServer,
+  type AthenaServerOptions,
+  type AthenaServerTls,
+} from './server.js';
+export { createAthenaService, type AthenaService, type AthenaServiceOptions } from './service.js';
+export { type AthenaFaults, type GlobalErrorFault } from './faults.js';
+export { type AthenaServerCounters } from './counters.js';
+export { type AthenaServerAuth } from './auth.js';
+export { type DeploymentInfo } from './deployments.js';
+export {
+  BENIGN_LABELS,
+  ENTROPY_LABEL,
+  PCSAM_LABEL,
+  KNOWN_MD5_LABEL,
+  KNOWN_SHA1_LABEL,
+  MODEL_SIZE,
+  MODEL_INPUT_BYTES,
+  type BenignLabel,
+} from './labels.js';
+export { classifyBgr, type LabelWeight } from './classifier.js';
+export { affiliateNotPermittedMessage, IMAGE_ERROR_PREFIX, MAX_ID_LENGTH } from './validation.js';
+export { RST_STREAM_DETAILS } from './classify-stream.js';
+export { seededRandom, type Random } from './prng.js';
+export { jwtVerifier, type JwtVerifierOptions, type TokenVerifier } from './jwtVerifier.js';

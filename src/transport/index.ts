@@ -1,2 +1,34 @@
-// The athena-rx/transport entry point: explicit named exports only.
-export {};
+// The athena-rx/transport entry point: the gRPC client, token sources and deployment helpers.
+export { AthenaClient, createAthenaClient, type AthenaClientOptions } from './AthenaClient.js';
+export { DEFAULT_ADDRESS, DEFAULT_CHANNEL_OPTIONS, MAX_MESSAGE_BYTES, isLoopbackAddress } from './channel.js';
+export { CLIENT_VERSION, LIBRARY_VERSION } from './version.js';
+export {
+  validateDeploymentId,
+  newDeploymentId,
+  selectDeployment,
+  MAX_DEPLOYMENT_ID_LENGTH,
+  type DeploymentStrategy,
+  type DeploymentLister,
+  type SelectDeploymentOptions,
+} from './deployments.js';
+export {
+  clientCredentials,
+  DEFAULT_AUDIENCE,
+  DEFAULT_TOKEN_URL,
+  type ClientCredentialsOptions,
+  type RefreshingTokenSource,
+  type TokenFetch,
+  type TokenHttpRequest,
+  type TokenHttpResponse,
+  type TokenRefreshOptions,
+} from './clientCredentials.js';
+export { passwordGrant, type PasswordGrantOptions } from './passwordGrant.js';
+export { staticToken } from './staticToken.js';
+export type {
+  AccessToken,
+  TokenSource,
+  ClassifyStreamClient,
+  ClassifySingleClient,
+  ClassifySingleOptions,
+  ClassifyEvent,
+} from './contracts.js';
