@@ -1,0 +1,83 @@
+import { asyncScheduler, type Observer, type SchedulerLike } from 'rxjs';
+import type { ClassificationOutput } from '../generated/athena/models.js';
+import type { ClassifyEvent } from '../transport/contracts.js';
+import { retryPolicy, type RetryPolicy } from './backoff.js';
+import { MAX_ID_LENGTH } from './classify-request.js';
+import { assertFunction, assertInteger, assertNumber, assertString } from './validate.js';
+
+/** The longest delay a timer can take (what `setTimeout` accepts). */
+const MAX_DELAY_MS = 2_147_483_647;
+
+/** Options of `classify`. */
+export interface ClassifyOptions {
+  /** Deployment the stream is opened for: non-empty, at most 63 characters. */
+  readonly deploymentId: string;
+  /** Affiliate sent with every input (required by the service for access control and billing). */
+  readonly affiliate: string;
+  /** Items admitted to the stream and not yet emitted as outcomes (default 256). */
+  readonly maxInFlight?: number;
+  /** An item without an output this long after it was written fails with `TIMEOUT` (default 120 s). */
+  readonly itemTimeoutMs?: number;
+  /** An empty keepalive request is written after this long without a write (default 15 s; 0: never). */
+  readonly keepaliveMs?: number;
+  /** After the half-close, how long to wait for the server to end the call before cancelling it (default 10 s). */
+  readonly closeTimeoutMs?: number;
+  /** Reconnect policy for a broken stream (capped jittered backoff; defaults of `retryPolicy`). */
+  readonly reconnect?: Partial<RetryPolicy>;
+  /** Emit outcomes in input order instead of as they come (default false). */
+  readonly ordered?: boolean;
+  /** Send items whose output failed with a retryable error again under this policy (default: never). */
+  readonly retry?: Partial<RetryPolicy>;
+  /** Receives progress and diagnostic events. */
+  readonly events?: Partial<Observer<ClassifyEvent>>;
+  /** Receives the outputs of other clients on the same deployment, as they arrived. */
+  readonly foreign?: Partial<Observer<ClassificationOutput>>;
+  /** Source of time for timeouts, keepalives and backoff (default `asyncScheduler`). */
+  readonly scheduler?: SchedulerLike;
+  /** Source of backoff jitter in [0, 1) (default `Math.random`). */
+  readonly random?: () => number;
+}
+
+/** The validated options with their defaults filled in. */
+export interface ClassifyConfig {
+  readonly deploymentId: string;
+  readonly affiliate: string;
+  readonly maxInFlight: number;
+  readonly itemTimeoutMs: number;
+  readonly keepaliveMs: number;
+  readonly closeTimeoutMs: number;
+  readonly reconnect: RetryPolicy;
+  readonly retry: RetryPolicy | undefined;
+  readonly ordered: boolean;
+  readonly emit: (event: ClassifyEvent) => void;
+  readonly foreign: (output: ClassificationOutput) => void;
+  readonly scheduler: SchedulerLike;
+  readonly random: () => number;
+}
+
+/** Checks the options of `classify` when the operator is created; throws TypeError/RangeError. */
+export function classifyConfig(options: ClassifyOptions): ClassifyConfig {
+  if (typeof options !== 'object' || options === null) throw new TypeError('classify options are required');
+  const deploymentId = assertString('deploymentId', options.deploymentId);
+  if (deploymentId.length > MAX_ID_LENGTH) {
+    throw new RangeError(
+      `deploymentId must be at most ${MAX_ID_LENGTH} characters, got ${deploymentId.length}`,
+    );
+  }
+  const { events, foreign } = options;
+  return {
+    deploymentId,
+    affiliate: assertString('affiliate', options.affiliate),
+    maxInFlight: assertInteger('maxInFlight', options.maxInFlight ?? 256, 1),
+    itemTimeoutMs: assertNumber('itemTimeoutMs', options.itemTimeoutMs ?? 120_000, 1, MAX_DELAY_MS),
+    keepaliveMs: assertNumber('keepaliveMs', options.keepaliveMs ?? 15_000, 0, MAX_DELAY_MS),
+    closeTimeoutMs: assertNumber('closeTimeoutMs', options.closeTimeoutMs ?? 10_000, 0, MAX_DELAY_MS),
+    reconnect: retryPolicy(options.reconnect),
+    retry: options.retry === undefined ? undefined : retryPolicy(options.retry),
+    ordered: options.ordered ?? false,
+    emit: (event) => events?.next?.(event),
+    foreign: (output) => foreign?.next?.(output),
+    scheduler: options.scheduler ?? asyncScheduler,
+    random: assertFunction<() => number>('random', options.random ?? Math.random),
+  };
+}
