@@ -5,7 +5,7 @@
  */
 import { defer, retry, throwError, timer, type MonoTypeOperatorFunction, type SchedulerLike } from 'rxjs';
 import { backoffDelay, shouldRetry, type RetryPolicy } from './backoff.js';
-import { retryAfterMs } from './token-request.js';
+import { retryAfterMs } from './token-answer.js';
 
 export function retryTransient<T>(
   policy: RetryPolicy,

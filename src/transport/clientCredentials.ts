@@ -10,7 +10,12 @@ import { retryTransient } from '../internal/token-retry.js';
 import { refreshingSource, type RefreshingTokenSource } from '../internal/token-source.js';
 import { assertString } from '../internal/validate.js';
 
-export type { TokenFetch, TokenHttpRequest, TokenHttpResponse, TokenRefreshOptions } from '../internal/token-options.js';
+export type {
+  TokenFetch,
+  TokenHttpRequest,
+  TokenHttpResponse,
+  TokenRefreshOptions,
+} from '../internal/token-options.js';
 export type { RefreshingTokenSource } from '../internal/token-source.js';
 
 /** The token endpoint of the public Athena service. */

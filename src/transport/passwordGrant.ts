@@ -71,15 +71,20 @@ export function passwordGrant(options: PasswordGrantOptions): RefreshingTokenSou
   const client = { client_id: clientId, client_secret: clientSecret };
   const secrets = [password, clientSecret ?? ''];
 
-  const byPassword = () =>
-    attempt(endpoint, { grant_type: 'password', ...client, username, password, audience, scope }, secrets);
+  const byPassword = (spent: readonly string[] = []) =>
+    attempt(endpoint, { grant_type: 'password', ...client, username, password, audience, scope }, [
+      ...secrets,
+      ...spent,
+    ]);
   const byRefreshToken = (refreshToken: string) =>
     attempt(endpoint, { grant_type: 'refresh_token', ...client, refresh_token: refreshToken }, [
       ...secrets,
       refreshToken,
     ]).pipe(
       map((grant): TokenGrant => (grant.refreshToken ? grant : { ...grant, refreshToken })),
-      catchError((error: unknown) => (isRefusal(error) ? byPassword() : throwError(() => error))),
+      catchError((error: unknown) =>
+        isRefusal(error) ? byPassword([refreshToken]) : throwError(() => error),
+      ),
     );
 
   return refreshingSource(

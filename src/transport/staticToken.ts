@@ -1,8 +1,6 @@
 import { of, type Observable } from 'rxjs';
+import { HEADER_SAFE } from '../internal/token-answer.js';
 import type { AccessToken } from './contracts.js';
-
-/** Visible ASCII without spaces: safe inside an `authorization` header value. */
-const HEADER_SAFE = /^[\x21-\x7e]+$/;
 
 /**
  * A token source for a token obtained elsewhere: emits it once and completes; it never refreshes, so it
