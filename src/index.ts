@@ -40,3 +40,15 @@ export {
   type Outcome,
   type RailwayValue,
 } from './model.js';
+export {
+  errorCodeName,
+  failureCodeName,
+  fromClassificationError,
+  hasOutputErrors,
+  outputErrorSummary,
+  outputToOutcome,
+  processClassificationOutputs,
+  type ErrorCodeName,
+  type ProcessOutputsOptions,
+  type ProcessedOutputs,
+} from './outputs.js';

@@ -1,2 +1,12 @@
-// The athena-rx/sources entry point: explicit named exports only.
-export {};
+// The athena-rx/sources entry point: lazy, cold sources reading under a credit window.
+export { fromBuffers, type FromBuffersOptions, type NamedBuffer } from './fromBuffers.js';
+export { fromDirectory, DEFAULT_IMAGE_EXTENSIONS, type FromDirectoryOptions } from './fromDirectory.js';
+export { fromFiles, type FromFilesOptions } from './fromFiles.js';
+export { fromReadable, type FromReadableOptions } from './fromReadable.js';
+export {
+  fromUrls,
+  isTransientHttpError,
+  type FetchLike,
+  type FetchResponse,
+  type FromUrlsOptions,
+} from './fromUrls.js';
