@@ -1,0 +1,311 @@
+/**
+ * OpenCV's `cv::resize(src, dst, dsize, 0, 0, INTER_LINEAR)` for 8-bit images, bit for bit, in
+ * plain TypeScript (typed arrays, no Node imports).
+ *
+ * What OpenCV does (modules/imgproc/src/resize.cpp, 4.x), and what is reproduced here:
+ *
+ * - `dsize == ssize`: a plain copy.
+ * - Exactly 2x smaller in both axes: INTER_LINEAR is switched to INTER_AREA's fast path, each
+ *   output value being `(a + b + c + d + 2) >> 2` of its 2x2 source block.
+ * - Otherwise the separable fixed-point path (`resizeGeneric_` with `HResizeLinear` and
+ *   `VResizeLinear`): per axis `f = (float)((d + 0.5) * scale - 0.5)`, `s = floor(f)`, `f -= s`,
+ *   where `scale = 1 / (dsize / ssize)` in double. Horizontally a source index left of the image is
+ *   clamped to 0 with `f = 0`, and from the first `s >= width - 1` on the edge pixel is used alone;
+ *   vertically the two source rows are clamped to the image but the weights are kept. Weights are
+ *   `saturate_cast<short>(w * 2048)` (`cvRound`: half to even) of the float weights `1 - f` and `f`.
+ *   The horizontal pass produces int rows `S[x] * a0 + S[x + cn] * a1` (`S * 2048` at the right edge).
+ * - The vertical pass has two arithmetics (see {@link VerticalArithmetic}).
+ *
+ * The channel order may be remapped and 16-bit samples reduced to their high byte while reading the
+ * source (see {@link PixelLayout}); OpenCV works per channel, so this equals converting first.
+ */
+
+/**
+ * How the vertical pass turns two horizontally interpolated int rows `S0`, `S1` and the weights
+ * `b0`, `b1` into a byte.
+ *
+ * - `'vector'`: `(((b0 * (S0 >> 4)) >> 16) + ((b1 * (S1 >> 4)) >> 16) + 2) >> 2`. This is what
+ *   `VResizeLinearVec_32s8u` computes in every SIMD build (SSE2/AVX2 on x86-64, NEON on ARM:
+ *   `v_mul_hi` of the values shifted right by 4 and packed to int16, summed, `v_rshr_pack_u<2>`),
+ *   and what current OpenCV's scalar tail computes too (it was rewritten to match the vector code).
+ *   For a 448-wide, 3-channel output the row holds 1344 bytes, a multiple of every vector width, so
+ *   native production OpenCV computes every output byte this way. The default.
+ * - `'fixed22'`: `(S0 * b0 + S1 * b1 + (1 << 21)) >> 22`, the generic `FixedPtCast<int, uchar, 22>`
+ *   of builds without SIMD and of older scalar code. The WebAssembly build of OpenCV 4.5.1 used as a
+ *   test oracle (`@techstark/opencv-js`, no SIMD) computes this. The two differ by 1 on some bytes.
+ */
+export type VerticalArithmetic = 'vector' | 'fixed22';
+
+/**
+ * Where to find the three output channels in the source bytes.
+ *
+ * - `pixelStride`: bytes from one pixel to the next (e.g. 3 for RGB, 4 for RGBA, 8 for 16-bit RGBA).
+ * - `channelOffsets`: byte offsets inside a pixel of the samples that become output channels 0, 1,
+ *   2 (e.g. `[2, 1, 0]` turns RGB into BGR; `[0, 0, 0]` expands grey; for little-endian 16-bit
+ *   samples point at the high byte: `[5, 3, 1]` for 16-bit RGB to BGR).
+ * - `rowStride`: bytes from one row to the next; defaults to `width * pixelStride`.
+ */
+export interface PixelLayout {
+  readonly pixelStride: number;
+  readonly channelOffsets: readonly [number, number, number];
+  readonly rowStride?: number;
+}
+
+/** Packed 3-channel bytes, channels in the source order. */
+export const PACKED_3: PixelLayout = { pixelStride: 3, channelOffsets: [0, 1, 2] };
+
+export interface BilinearOptions {
+  /** Vertical-pass arithmetic; default `'vector'` (native OpenCV). */
+  readonly vertical?: VerticalArithmetic;
+  /** Where the output is written; must hold `dstWidth * dstHeight * 3` bytes. */
+  readonly out?: Uint8Array;
+}
+
+const COEF_SCALE = 2048;
+
+/**
+ * Resizes `src` (`width` x `height` pixels laid out as `layout` says) to `dstWidth` x `dstHeight`,
+ * 3 channels, exactly as OpenCV's INTER_LINEAR resize of the same 3-channel 8-bit image does.
+ */
+export function resizeBilinear(
+  src: Uint8Array,
+  width: number,
+  height: number,
+  layout: PixelLayout,
+  dstWidth: number,
+  dstHeight: number,
+  options: BilinearOptions = {},
+): Uint8Array {
+  checkSizes(src, width, height, layout, dstWidth, dstHeight);
+  const out = options.out ?? new Uint8Array(dstWidth * dstHeight * 3);
+  if (out.length < dstWidth * dstHeight * 3) throw new RangeError('out is too small');
+  if (width === dstWidth && height === dstHeight) {
+    copyPixels(src, width, height, layout, out);
+  } else if (width === dstWidth * 2 && height === dstHeight * 2) {
+    halve(src, dstWidth, dstHeight, layout, out);
+  } else {
+    separable(src, width, height, layout, dstWidth, dstHeight, options.vertical ?? 'vector', out);
+  }
+  return out;
+}
+
+function checkSizes(
+  src: Uint8Array,
+  width: number,
+  height: number,
+  layout: PixelLayout,
+  dstWidth: number,
+  dstHeight: number,
+): void {
+  for (const [name, value] of [
+    ['width', width],
+    ['height', height],
+    ['dstWidth', dstWidth],
+    ['dstHeight', dstHeight],
+  ] as const) {
+    if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer`);
+  }
+  const rowStride = layout.rowStride ?? width * layout.pixelStride;
+  const last =
+    (height - 1) * rowStride + (width - 1) * layout.pixelStride + Math.max(...layout.channelOffsets);
+  if (last >= src.length) throw new RangeError(`source holds ${src.length} bytes, needs more than ${last}`);
+}
+
+function copyPixels(
+  src: Uint8Array,
+  width: number,
+  height: number,
+  layout: PixelLayout,
+  out: Uint8Array,
+): void {
+  const {
+    pixelStride: ps,
+    channelOffsets: [c0, c1, c2],
+  } = layout;
+  const rowStride = layout.rowStride ?? width * ps;
+  let o = 0;
+  for (let y = 0; y < height; y++) {
+    let p = y * rowStride;
+    for (let x = 0; x < width; x++, p += ps, o += 3) {
+      out[o] = src[p + c0]!;
+      out[o + 1] = src[p + c1]!;
+      out[o + 2] = src[p + c2]!;
+    }
+  }
+}
+
+/** INTER_AREA's fast 2x2 path, which OpenCV uses for an exact 2x INTER_LINEAR downscale. */
+function halve(
+  src: Uint8Array,
+  dstWidth: number,
+  dstHeight: number,
+  layout: PixelLayout,
+  out: Uint8Array,
+): void {
+  const { pixelStride: ps, channelOffsets: offsets } = layout;
+  const rowStride = layout.rowStride ?? dstWidth * 2 * ps;
+  let o = 0;
+  for (let y = 0; y < dstHeight; y++) {
+    const r0 = 2 * y * rowStride;
+    const r1 = r0 + rowStride;
+    for (let x = 0; x < dstWidth; x++, o += 3) {
+      const p = 2 * x * ps;
+      for (let c = 0; c < 3; c++) {
+        const k = p + offsets[c]!;
+        out[o + c] = (src[r0 + k]! + src[r0 + k + ps]! + src[r1 + k]! + src[r1 + k + ps]! + 2) >> 2;
+      }
+    }
+  }
+}
+
+/** Source index and the two fixed-point weights for every destination index along one axis. */
+interface AxisTable {
+  readonly index: Int32Array;
+  readonly w0: Int32Array;
+  readonly w1: Int32Array;
+  /** First destination index from which only the edge sample is used (horizontal pass only). */
+  readonly max: number;
+}
+
+/** OpenCV's coefficient computation for one axis, `float` arithmetic emulated with Math.fround. */
+function axisTable(srcSize: number, dstSize: number, horizontal: boolean): AxisTable {
+  const scale = 1 / (dstSize / srcSize);
+  const index = new Int32Array(dstSize);
+  const w0 = new Int32Array(dstSize);
+  const w1 = new Int32Array(dstSize);
+  let max = dstSize;
+  for (let d = 0; d < dstSize; d++) {
+    let f = Math.fround((d + 0.5) * scale - 0.5);
+    let s = Math.floor(f);
+    f = Math.fround(f - s);
+    if (horizontal) {
+      if (s < 0) {
+        f = 0;
+        s = 0;
+      }
+      if (s + 1 >= srcSize) {
+        max = Math.min(max, d);
+        if (s >= srcSize - 1) {
+          f = 0;
+          s = srcSize - 1;
+        }
+      }
+    }
+    index[d] = s;
+    w0[d] = roundHalfEven(Math.fround(1 - f) * COEF_SCALE);
+    w1[d] = roundHalfEven(f * COEF_SCALE);
+  }
+  return { index, w0, w1, max };
+}
+
+/** `cvRound`: round half to even (the result always fits a short here). */
+export function roundHalfEven(value: number): number {
+  const floor = Math.floor(value);
+  const diff = value - floor;
+  if (diff > 0.5) return floor + 1;
+  if (diff < 0.5) return floor;
+  return floor % 2 === 0 ? floor : floor + 1;
+}
+
+function separable(
+  src: Uint8Array,
+  width: number,
+  height: number,
+  layout: PixelLayout,
+  dstWidth: number,
+  dstHeight: number,
+  vertical: VerticalArithmetic,
+  out: Uint8Array,
+): void {
+  const { pixelStride: ps, channelOffsets: offsets } = layout;
+  const rowStride = layout.rowStride ?? width * ps;
+  const xt = axisTable(width, dstWidth, true);
+  const yt = axisTable(height, dstHeight, false);
+  const rowLength = dstWidth * 3;
+
+  // Per output sample: byte offsets (inside a row) of the two taps and their weights.
+  const tap0 = new Int32Array(rowLength);
+  const tap1 = new Int32Array(rowLength);
+  const a0 = new Int32Array(rowLength);
+  const a1 = new Int32Array(rowLength);
+  for (let dx = 0; dx < dstWidth; dx++) {
+    const sx = xt.index[dx]!;
+    const edge = dx >= xt.max;
+    for (let c = 0; c < 3; c++) {
+      const j = dx * 3 + c;
+      tap0[j] = sx * ps + offsets[c]!;
+      tap1[j] = edge ? tap0[j]! : tap0[j]! + ps;
+      a0[j] = edge ? COEF_SCALE : xt.w0[dx]!;
+      a1[j] = edge ? 0 : xt.w1[dx]!;
+    }
+  }
+
+  const rowA = new Int32Array(rowLength);
+  const rowB = new Int32Array(rowLength);
+  let rowOfA = -1;
+  let rowOfB = -1;
+  for (let dy = 0; dy < dstHeight; dy++) {
+    const sy0 = yt.index[dy]!;
+    const s0 = sy0 < 0 ? 0 : sy0 >= height ? height - 1 : sy0;
+    const s1 = sy0 + 1 >= height ? height - 1 : sy0 + 1 < 0 ? 0 : sy0 + 1;
+    // Two row buffers; a row computed for the previous output row is reused.
+    const firstInA = rowOfA === s0 || (rowOfB !== s0 && rowOfB === s1);
+    const r0 = firstInA ? rowA : rowB;
+    const r1 = firstInA ? rowB : rowA;
+    if ((firstInA ? rowOfA : rowOfB) !== s0) hresize(src, s0 * rowStride, tap0, tap1, a0, a1, r0);
+    if ((firstInA ? rowOfB : rowOfA) !== s1) {
+      if (s1 === s0) r1.set(r0);
+      else hresize(src, s1 * rowStride, tap0, tap1, a0, a1, r1);
+    }
+    if (firstInA) [rowOfA, rowOfB] = [s0, s1];
+    else [rowOfB, rowOfA] = [s0, s1];
+    const b0 = yt.w0[dy]!;
+    const b1 = yt.w1[dy]!;
+    if (vertical === 'vector') vresizeVector(r0, r1, b0, b1, out, dy * rowLength);
+    else vresizeFixed22(r0, r1, b0, b1, out, dy * rowLength);
+  }
+}
+
+function hresize(
+  src: Uint8Array,
+  base: number,
+  tap0: Int32Array,
+  tap1: Int32Array,
+  a0: Int32Array,
+  a1: Int32Array,
+  into: Int32Array,
+): void {
+  const n = into.length;
+  for (let j = 0; j < n; j++) {
+    into[j] = src[base + tap0[j]!]! * a0[j]! + src[base + tap1[j]!]! * a1[j]!;
+  }
+}
+
+function vresizeVector(
+  r0: Int32Array,
+  r1: Int32Array,
+  b0: number,
+  b1: number,
+  out: Uint8Array,
+  o: number,
+): void {
+  const n = r0.length;
+  for (let j = 0; j < n; j++) {
+    // Never outside 0..255 for weights in 0..2048: the byte store needs no clamp.
+    out[o + j] = (((b0 * (r0[j]! >> 4)) >> 16) + ((b1 * (r1[j]! >> 4)) >> 16) + 2) >> 2;
+  }
+}
+
+function vresizeFixed22(
+  r0: Int32Array,
+  r1: Int32Array,
+  b0: number,
+  b1: number,
+  out: Uint8Array,
+  o: number,
+): void {
+  const n = r0.length;
+  for (let j = 0; j < n; j++) {
+    out[o + j] = (r0[j]! * b0 + r1[j]! * b1 + 2097152) >> 22;
+  }
+}

@@ -1,0 +1,206 @@
+/**
+ * Decoding as OpenCV's `imdecode(buf, IMREAD_COLOR)` does, with sharp (libvips) doing the codec work
+ * off the JavaScript thread. sharp is loaded lazily, so importing this module costs nothing.
+ *
+ * How each `IMREAD_COLOR` rule is met:
+ *
+ * - EXIF orientation is applied (sharp `autoOrient`), as `imdecode` does unless told to ignore it.
+ * - No colour management: OpenCV ignores embedded ICC profiles, so sharp is told to ignore them
+ *   too (`ignoreIcc`), and CMYK is never converted through a profile (see below).
+ * - Grey (with or without alpha) is read as its one grey channel and repeated into B, G and R.
+ * - Palette images are expanded to their RGB entries (libpng `palette_to_rgb`, in both).
+ * - Alpha is dropped, never composited: libpng `strip_alpha` / libwebp BGR output in OpenCV, and here
+ *   the colour channels are read and the alpha channel skipped.
+ * - 16-bit samples keep their high byte: OpenCV asks libpng for `png_set_strip_16`, which chops
+ *   (`v >> 8`, not a rounded `v / 257`); here sharp hands over the 16-bit samples unconverted and
+ *   the high byte is read.
+ * - CMYK JPEG: OpenCV takes libjpeg's CMYK samples and computes `R = K - ((255 - C) * K >> 8)` (same
+ *   for G from M, B from Y). libvips inverts the samples of Adobe CMYK JPEGs, so they are inverted
+ *   back first when the file carries an Adobe APP14 marker.
+ * - Animated GIF and WebP: the first frame.
+ *
+ * Both use the same libjpeg-turbo IDCT (`JDCT_ISLOW`, fancy upsampling), libpng and libwebp, so the
+ * decoded samples are the same as long as the libraries agree; OpenCV's own GIF decoder (4.11 and
+ * later) may differ on transparent pixels, and formats sharp cannot read from memory (BMP, PNM, PFM,
+ * HDR, Sun raster) fail with `DECODE_FAILED`.
+ */
+import type sharpFactory from 'sharp';
+import type { FailOnOptions, Metadata, Sharp } from 'sharp';
+import { AthenaError } from '../errors.js';
+import type { PixelLayout } from './bilinear.js';
+
+/** What the resize reads: decoded samples and where the B, G, R samples of each pixel are. */
+export interface DecodedPixels {
+  readonly data: Uint8Array;
+  /** Size of `data` in pixels (smaller than the image after shrink-on-load). */
+  readonly width: number;
+  readonly height: number;
+  readonly layout: PixelLayout;
+  /** Size of the image after EXIF orientation, i.e. of the image `imdecode` returns. */
+  readonly imageWidth: number;
+  readonly imageHeight: number;
+}
+
+export interface DecodeOptions {
+  /** Largest accepted `width * height` of the (first frame of the) image. */
+  readonly maxPixels: number;
+  /** sharp's `failOn` level. */
+  readonly failOn: FailOnOptions;
+  /**
+   * Target size for JPEG shrink-on-load, in oriented pixels; when set, a large JPEG is decoded at
+   * 1/2, 1/4 or 1/8 scale and brought down to at least this size (not exact, see `prepareImage`).
+   */
+  readonly shrinkTo?: { readonly width: number; readonly height: number };
+  readonly signal?: AbortSignal;
+}
+
+type SharpFactory = typeof sharpFactory;
+let sharpModule: Promise<SharpFactory> | undefined;
+
+/** sharp, imported on first use. */
+export function loadSharp(): Promise<SharpFactory> {
+  sharpModule ??= import('sharp').then((module) => module.default);
+  return sharpModule;
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Decodes `bytes` (any format sharp reads) into samples laid out for {@link resizeBilinear}. */
+export async function decodePixels(bytes: Uint8Array, options: DecodeOptions): Promise<DecodedPixels> {
+  const sharp = await loadSharp();
+  throwIfAborted(options.signal);
+  const input = { failOn: options.failOn, ignoreIcc: true, autoOrient: true, pages: 1, page: 0 };
+  let meta: Metadata;
+  try {
+    meta = await sharp(bytes, { ...input, limitInputPixels: false }).metadata();
+  } catch (error) {
+    throw decodeError(error);
+  }
+  checkSize(meta, options.maxPixels);
+  throwIfAborted(options.signal);
+
+  const pipeline = sharp(bytes, { ...input, limitInputPixels: options.maxPixels });
+  try {
+    const [imageWidth, imageHeight] = orientedSize(meta);
+    if (meta.space === 'cmyk') return { ...(await cmyk(pipeline, bytes, meta)), imageWidth, imageHeight };
+    const sixteen = meta.depth === 'ushort';
+    const grey = (meta.channels ?? 3) <= 2;
+    if (!sixteen && options.shrinkTo && meta.format === 'jpeg')
+      shrinkOnLoad(pipeline, meta, options.shrinkTo);
+    pipeline.toColourspace(sixteen ? (grey ? 'grey16' : 'rgb16') : grey ? 'b-w' : 'srgb');
+    const { data, info } = await pipeline
+      .raw({ depth: sixteen ? 'ushort' : 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+    const bytesPerSample = sixteen ? 2 : 1;
+    const high = sixteen && LITTLE_ENDIAN ? 1 : 0;
+    const at = (channel: number): number => channel * bytesPerSample + high;
+    const layout: PixelLayout =
+      info.channels <= 2
+        ? { pixelStride: info.channels * bytesPerSample, channelOffsets: [at(0), at(0), at(0)] }
+        : { pixelStride: info.channels * bytesPerSample, channelOffsets: [at(2), at(1), at(0)] };
+    return { data: toBytes(data), width: info.width, height: info.height, layout, imageWidth, imageHeight };
+  } catch (error) {
+    throw decodeError(error);
+  }
+}
+
+function checkSize(meta: Metadata, maxPixels: number): void {
+  const { width, height } = meta;
+  if (!width || !height)
+    throw new AthenaError('DECODE_FAILED', 'The image has no pixels (zero width or height)');
+  if (width * height > maxPixels) {
+    throw new AthenaError(
+      'IMAGE_TOO_MANY_PIXELS',
+      `The image has ${width}x${height} pixels, more than the limit of ${maxPixels}`,
+    );
+  }
+}
+
+function orientedSize(meta: Metadata): [number, number] {
+  return (meta.orientation ?? 1) >= 5 ? [meta.height!, meta.width!] : [meta.width!, meta.height!];
+}
+
+/** Asks sharp for a size that makes libjpeg decode at exactly 1/s scale, s in 2, 4, 8. */
+function shrinkOnLoad(pipeline: Sharp, meta: Metadata, target: { width: number; height: number }): void {
+  const [width, height] = orientedSize(meta);
+  // sharp picks factor s when the shrink is in [s + 1, 2s); asking for size / (s + 1) hits that.
+  for (const s of [8, 4, 2]) {
+    const w = Math.floor(width / (s + 1));
+    const h = Math.floor(height / (s + 1));
+    if (w >= target.width && h >= target.height) {
+      pipeline.resize(w, h, { fit: 'fill', fastShrinkOnLoad: true, kernel: 'linear' });
+      return;
+    }
+  }
+}
+
+/** CMYK JPEG (or TIFF) to packed BGR with OpenCV's `icvCvt_CMYK2BGR_8u_C4C3R`. */
+async function cmyk(
+  pipeline: Sharp,
+  bytes: Uint8Array,
+  meta: Metadata,
+): Promise<Pick<DecodedPixels, 'data' | 'width' | 'height' | 'layout'>> {
+  const { data, info } = await pipeline
+    .pipelineColourspace('cmyk')
+    .toColourspace('cmyk')
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  const invert = meta.format === 'jpeg' && hasAdobeMarker(bytes) ? 255 : 0;
+  const pixels = info.width * info.height;
+  const stride = info.channels;
+  const out = new Uint8Array(pixels * 3);
+  for (let i = 0, p = 0, o = 0; i < pixels; i++, p += stride, o += 3) {
+    const c = data[p]! ^ invert;
+    const m = data[p + 1]! ^ invert;
+    const y = data[p + 2]! ^ invert;
+    const k = data[p + 3]! ^ invert;
+    out[o] = k - (((255 - y) * k) >> 8);
+    out[o + 1] = k - (((255 - m) * k) >> 8);
+    out[o + 2] = k - (((255 - c) * k) >> 8);
+  }
+  return {
+    data: out,
+    width: info.width,
+    height: info.height,
+    layout: { pixelStride: 3, channelOffsets: [0, 1, 2] },
+  };
+}
+
+/** Whether a JPEG has the Adobe APP14 marker (libjpeg's `saw_Adobe_marker`) before its first scan. */
+export function hasAdobeMarker(bytes: Uint8Array): boolean {
+  let i = 2;
+  while (i + 4 <= bytes.length) {
+    if (bytes[i] !== 0xff) return false;
+    const marker = bytes[i + 1]!;
+    if (marker === 0xff) {
+      i++;
+      continue;
+    }
+    if (marker === 0xda || marker === 0xd9) return false;
+    const length = (bytes[i + 2]! << 8) | bytes[i + 3]!;
+    if (marker === 0xee && length >= 14 && String.fromCharCode(...bytes.subarray(i + 4, i + 9)) === 'Adobe') {
+      return true;
+    }
+    i += 2 + length;
+  }
+  return false;
+}
+
+function toBytes(buffer: Buffer): Uint8Array {
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+}
+
+function decodeError(error: unknown): AthenaError {
+  if (error instanceof AthenaError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  if (/pixel limit/i.test(message)) {
+    return new AthenaError('IMAGE_TOO_MANY_PIXELS', `The image has more pixels than allowed: ${message}`, {
+      cause: error,
+    });
+  }
+  return new AthenaError('DECODE_FAILED', `The image could not be decoded: ${message}`, { cause: error });
+}
+
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new AthenaError('CANCELLED', 'Image preparation was cancelled');
+}
