@@ -17,6 +17,11 @@ import { type RailwayValue } from '../model.js';
  * (`filter((v) => keep(v) || (v.lease?.release(), false))`) or put `releaseLeases()` before the
  * filter. Releasing twice is harmless.
  *
+ * The lease is released before the value is passed on, so a source may start reading its next item
+ * while this one is still being handled downstream: the window counts items in the part of the
+ * pipeline before this operator. Values without a lease (built by hand, not from a source) pass
+ * unchanged.
+ *
  * @example
  * ```ts
  * import { fromDirectory } from 'athena-rx/sources';
@@ -24,6 +29,8 @@ import { type RailwayValue } from '../model.js';
  *
  * fromDirectory('./inbox').pipe(hashImage(), releaseLeases()).subscribe(writeHashes);
  * ```
+ *
+ * @returns an operator that emits every value unchanged.
  */
 export function releaseLeases<T extends RailwayValue>(): MonoTypeOperatorFunction<T> {
   return tap((value: T) => {
