@@ -1,4 +1,15 @@
-import { NEVER, Subject, type Observable } from 'rxjs';
+import {
+  NEVER,
+  Subject,
+  VirtualTimeScheduler,
+  from,
+  map,
+  merge,
+  mergeMap,
+  throwError,
+  timer,
+  type Observable,
+} from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
 import {
@@ -204,6 +215,33 @@ describe('classify: timeouts and keepalive', () => {
       expect(t.calls[0]?.writes.map((w) => w.at)).toEqual([0, 5, 10]);
       expect(t.calls[0]).toMatchObject({ halfClosedAt: undefined, cancelledAt: 12 });
     });
+  });
+});
+
+describe('classify: early unsubscribe', () => {
+  const unavailable = (vts: VirtualTimeScheduler) =>
+    timer(1, vts).pipe(mergeMap(() => throwError(() => status('UNAVAILABLE', 14))));
+  const oneBadOutput = (vts: VirtualTimeScheduler) =>
+    merge(timer(1, vts).pipe(map(() => resp(bad('1')))), NEVER);
+
+  it.each([
+    ['items in flight', () => NEVER, {}, true],
+    ['a reconnect pending', unavailable, { reconnect: { initialDelayMs: 1000 } }, false],
+    ['a retry pending', oneBadOutput, { retry: { initialDelayMs: 1000 } }, true],
+  ] as const)('with %s cancels the call and clears every timer', (_name, responses, options, open) => {
+    const vts = new VirtualTimeScheduler(undefined, 5);
+    const fake = fakeClient(vts, () => responses(vts));
+    const subscription = from<ClassifyInput[]>([batchOf(item('1'), item('2')), item('3')])
+      .pipe(
+        classify(fake.client, { ...base, scheduler: vts, random: () => 0.5, keepaliveMs: 10, ...options }),
+      )
+      .subscribe();
+    vts.flush();
+    expect(vts.actions.length).toBeGreaterThan(0);
+    subscription.unsubscribe();
+    expect(vts.actions).toEqual([]);
+    expect(fake.calls).toHaveLength(1);
+    expect(fake.calls[0]?.cancelledAt).toBe(open ? vts.now() : undefined);
   });
 });
 
