@@ -1,4 +1,4 @@
-import { AthenaError, type AthenaErrorCode } from '../errors.js';
+import { AthenaError } from '../errors.js';
 import type {
   ClassificationError,
   ClassificationOutput,
@@ -6,19 +6,11 @@ import type {
 } from '../generated/athena/models.js';
 import { toFailure } from '../model.js';
 import { fromClassificationError, outputToOutcome } from '../outputs.js';
-import { backoffDelay, shouldRetry } from './backoff.js';
 import type { Link } from './classify-link.js';
 import type { Entry, SentBatch } from './classify-pending.js';
 import { classifyRequest } from './classify-request.js';
+import { itemRetryDelay } from './classify-retry.js';
 import type { SessionCore, Unit } from './classify-session.js';
-
-/** Output errors no retry policy can make worth another attempt. */
-const NEVER_RETRIED = new Set<AthenaErrorCode>([
-  'IMAGE_TOO_LARGE',
-  'AFFILIATE_NOT_PERMITTED',
-  'DEPLOYMENT_ID_INVALID',
-  'CORRELATION_ID_INVALID',
-]);
 
 /**
  * The item side of a `classify` session: writing items (arming their timeouts), matching outputs to
@@ -100,11 +92,9 @@ export function createAnswers(core: SessionCore) {
 
   /** Schedules the item again when the policy allows it; false when it should fail now. */
   function retried(entry: Entry, error: AthenaError): boolean {
-    const policy = config.retry;
-    if (policy === undefined || NEVER_RETRIED.has(error.code)) return false;
     const elapsed = scheduler.now() - (entry.firstSentAt ?? scheduler.now());
-    if (!shouldRetry(policy, entry.attempt, error, elapsed)) return false;
-    const delay = backoffDelay(policy, entry.attempt, config.random);
+    const delay = itemRetryDelay(config.retry, entry.attempt, error, elapsed, config.random);
+    if (delay === undefined) return false;
     entry.attempt += 1;
     entry.timer?.unsubscribe();
     entry.state = 'backoff';
