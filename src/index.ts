@@ -52,3 +52,14 @@ export {
   type ProcessOutputsOptions,
   type ProcessedOutputs,
 } from './outputs.js';
+export {
+  prepareImage,
+  DEFAULT_MAX_PIXELS,
+  MODEL_INPUT_BYTES,
+  MODEL_INPUT_SIZE,
+  type DecodeStrictness,
+  type PrepareImageOptions,
+  type PrepareMode,
+  type PreparedImage,
+} from './imaging/prepare.js';
+export { detectImageFormat } from './imaging/sniff.js';

@@ -1,6 +1,7 @@
 // The athena-rx/operators entry point: one operator per module, explicit named exports only.
 export { batch, DEFAULT_BATCH_MAX_BYTES, type BatchOptions } from './batch.js';
 export { classify, type ClassifyInput, type ClassifyOptions } from './classify.js';
+export { classifyEach, type ClassifyEachOptions } from './classifyEach.js';
 export { compress, DEFAULT_BROTLI_QUALITY, type BrotliWork, type CompressOptions } from './compress.js';
 export {
   correlate,
@@ -16,6 +17,7 @@ export {
   type DedupeCacheOptions,
   type DedupeOptions,
 } from './dedupe.js';
+export { detectFormat, type DetectFormatOptions } from './detectFormat.js';
 export { hashImage, type HashImageOptions, type HashWork } from './hashImage.js';
 export { partitionErrors, type PartitionErrorsOptions } from './partitionErrors.js';
 export {
@@ -27,6 +29,7 @@ export {
   type ProgressTracker,
 } from './progress.js';
 export { releaseLeases } from './releaseLeases.js';
+export { resize, type PrepareWork, type ResizeOptions } from './resize.js';
 export {
   retryBackoff,
   retryPolicy,

@@ -1,0 +1,197 @@
+#!/usr/bin/env node
+/**
+ * The `athena-rx` command: classify images, list deployments, classify one image, or run the embedded
+ * server. The only module of the package that prints or exits.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { fromEvent, map } from 'rxjs';
+import { AthenaError } from '../errors.js';
+import { LIBRARY_VERSION } from '../transport/version.js';
+import { classifyCommand } from './classify.js';
+import { classifyOne } from './classify-one.js';
+import { connect } from './connect.js';
+import { listDeployments } from './deployments.js';
+import { serve } from './serve.js';
+import { resolveSettings, type ConnectionFlags } from './settings.js';
+import { openOutput } from './output.js';
+
+function integer(min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`);
+    }
+    return n;
+  };
+}
+
+function connectionOptions(command: Command): Command {
+  return command
+    .option('--address <host:port>', 'service address (env ATHENA_ADDRESS; default the public service)')
+    .option('--insecure', 'plaintext HTTP/2 instead of TLS (loopback addresses only with credentials)')
+    .option('--root-certs <file>', 'PEM certificates to trust (a private CA)')
+    .option('--client-id <id>', 'OAuth client id (env ATHENA_CLIENT_ID)')
+    .option('--client-secret <secret>', 'OAuth client secret (env ATHENA_CLIENT_SECRET; prefer the variable)')
+    .option('--token-url <url>', 'OAuth token URL (env ATHENA_TOKEN_URL)')
+    .option('--audience <audience>', 'OAuth audience (env ATHENA_AUDIENCE; default crisp-athena-live)')
+    .option('--token <token>', 'a static bearer token (env ATHENA_TOKEN; prefer the variable)')
+    .option('--local', 'start the embedded server in this process and use it');
+}
+
+type Flags = ConnectionFlags & { local?: boolean; rootCerts?: string };
+
+function fail(error: unknown): number {
+  const e = AthenaError.from(error);
+  process.stderr.write(`athena-rx: ${e.code}: ${e.message}\n`);
+  return 1;
+}
+
+export function buildProgram(setExitCode: (code: number) => void): Command {
+  const program = new Command('athena-rx')
+    .description('Classify images with an Athena-compatible image-classification service.')
+    .version(LIBRARY_VERSION)
+    .showHelpAfterError();
+
+  connectionOptions(program.command('classify'))
+    .description('classify files, directories and URLs; one result per image on stdout')
+    .argument('<inputs...>', 'image files, directories or http(s) URLs')
+    .option('--deployment <id>', 'deployment id (env ATHENA_DEPLOYMENT_ID; default a fresh one)')
+    .option('--affiliate <affiliate>', 'affiliate (env ATHENA_AFFILIATE; required except with --local)')
+    .option('--concurrency <n>', 'images decoded and resized at once', integer(1, 64), 2)
+    .option('--max-in-flight <n>', 'images sent and not yet answered', integer(1, 10_000), 256)
+    .option('--batch-size <n>', 'images per request', integer(1, 1000), 32)
+    .option('--quality <n>', 'Brotli quality', integer(0, 11), 1)
+    .addOption(new Option('--resize <mode>', 'preparation mode').choices(['exact', 'fast']).default('exact'))
+    .addOption(
+      new Option('--format <format>', 'output format').choices(['table', 'jsonl', 'csv']).default('table'),
+    )
+    .option('--output <file>', 'write results to a file instead of stdout')
+    .option('-r, --recursive', 'walk directories recursively')
+    .action(async (inputs: string[], flags: Flags & Record<string, unknown>) => {
+      try {
+        const settings = resolveSettings(flags, process.env);
+        const affiliate = settings.affiliate ?? (flags.local ? 'athena-rx-local' : undefined);
+        if (!affiliate)
+          throw new AthenaError('INVALID_INPUT', 'an affiliate is required: --affiliate or ATHENA_AFFILIATE');
+        const connection = await connect(settings, { local: flags.local, rootCertsFile: flags.rootCerts });
+        const output = await openOutput(flags.output as string | undefined);
+        const interrupt = fromEvent(process, 'SIGINT').pipe(map(() => undefined));
+        try {
+          setExitCode(
+            await classifyCommand(
+              inputs,
+              {
+                ...(settings.deployment === undefined ? {} : { deployment: settings.deployment }),
+                affiliate,
+                concurrency: flags.concurrency as number,
+                maxInFlight: flags.maxInFlight as number,
+                batchSize: flags.batchSize as number,
+                quality: flags.quality as number,
+                resize: flags.resize as 'exact' | 'fast',
+                format: flags.format as 'table' | 'jsonl' | 'csv',
+                recursive: flags.recursive === true,
+                drainMs: 10_000,
+              },
+              connection,
+              { out: output.stream, err: process.stderr, interrupt },
+            ),
+          );
+        } finally {
+          await output.close();
+          await connection.close();
+        }
+      } catch (error) {
+        setExitCode(fail(error));
+      }
+    });
+
+  connectionOptions(program.command('deployments'))
+    .description('list active deployments with their backlog')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'jsonl']).default('table'))
+    .action(async (flags: Flags & { format: 'table' | 'jsonl' }) => {
+      try {
+        const connection = await connect(resolveSettings(flags, process.env), {
+          local: flags.local,
+          rootCertsFile: flags.rootCerts,
+        });
+        try {
+          setExitCode(await listDeployments(connection.client, flags.format, process.stdout));
+        } finally {
+          await connection.close();
+        }
+      } catch (error) {
+        setExitCode(fail(error));
+      }
+    });
+
+  connectionOptions(program.command('classify-one'))
+    .description('classify one image with the unary ClassifySingle call')
+    .argument('<file>', 'image file')
+    .option('--affiliate <affiliate>', 'affiliate (env ATHENA_AFFILIATE; required except with --local)')
+    .addOption(
+      new Option('--format <format>', 'output format').choices(['table', 'jsonl', 'csv']).default('table'),
+    )
+    .option('--deadline <ms>', 'deadline of the call', integer(1, 3_600_000), 120_000)
+    .action(async (file: string, flags: Flags & { format: 'table' | 'jsonl' | 'csv'; deadline: number }) => {
+      try {
+        const settings = resolveSettings(flags, process.env);
+        const affiliate = settings.affiliate ?? (flags.local ? 'athena-rx-local' : undefined);
+        if (!affiliate)
+          throw new AthenaError('INVALID_INPUT', 'an affiliate is required: --affiliate or ATHENA_AFFILIATE');
+        const connection = await connect(settings, { local: flags.local, rootCertsFile: flags.rootCerts });
+        try {
+          setExitCode(
+            await classifyOne(
+              file,
+              { affiliate, format: flags.format, deadlineMs: flags.deadline },
+              connection,
+              process.stdout,
+            ),
+          );
+        } finally {
+          await connection.close();
+        }
+      } catch (error) {
+        setExitCode(fail(error));
+      }
+    });
+
+  program
+    .command('serve')
+    .description('run the embedded Athena-compatible server (plaintext) for local development')
+    .option('--host <host>', 'address to bind', '127.0.0.1')
+    .option('--port <port>', 'port to bind (0: any free port)', integer(0, 65535), 50051)
+    .option('--known-hashes <file>', 'MD5/SHA1 hex digests, one per line, that match as known')
+    .option('--token <token...>', 'accepted bearer tokens (default: no authentication)')
+    .option('--affiliate <affiliate...>', 'permitted affiliates (default: any)')
+    .action(
+      async (flags: {
+        host: string;
+        port: number;
+        knownHashes?: string;
+        token?: string[];
+        affiliate?: string[];
+      }) => {
+        try {
+          setExitCode(await serve(flags, process.stdout));
+        } catch (error) {
+          setExitCode(fail(error));
+        }
+      },
+    );
+
+  return program;
+}
+
+const program = buildProgram((code) => {
+  process.exitCode = code;
+});
+program.parseAsync(process.argv).then(
+  () => {
+    // Open handles (sharp's threadpool, timers) must not keep a finished command alive.
+    setTimeout(() => process.exit(process.exitCode ?? 0), 200).unref();
+  },
+  (error: unknown) => {
+    process.exitCode = fail(error);
+  },
+);

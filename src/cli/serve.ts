@@ -1,0 +1,49 @@
+import { readFile } from 'node:fs/promises';
+import { startAthenaServer } from '../testing/server.js';
+
+export interface ServeOptions {
+  host: string;
+  port: number;
+  knownHashes?: string;
+  token?: string[];
+  affiliate?: string[];
+}
+
+/** Reads hex digests, one per line (`#` comments and blank lines skipped; a first column of CSV is used). */
+export function parseHashList(text: string): string[] {
+  return text
+    .split(/\r?\n/)
+    .map(
+      (line) =>
+        line
+          .replace(/#.*/, '')
+          .split(/[\s,]+/)[0]
+          ?.trim() ?? '',
+    )
+    .filter((value) => /^[0-9a-fA-F]{32}$|^[0-9a-fA-F]{40}$/.test(value))
+    .map((value) => value.toLowerCase());
+}
+
+/** `athena-rx serve`: runs the embedded server until SIGINT or SIGTERM. */
+export async function serve(options: ServeOptions, out: NodeJS.WritableStream): Promise<number> {
+  const knownHashes = options.knownHashes ? parseHashList(await readFile(options.knownHashes, 'utf8')) : [];
+  const server = await startAthenaServer({
+    host: options.host,
+    port: options.port,
+    knownHashes,
+    ...(options.token && options.token.length > 0 ? { auth: { tokens: options.token } } : {}),
+    ...(options.affiliate && options.affiliate.length > 0 ? { affiliates: options.affiliate } : {}),
+  });
+  out.write(
+    `athena-rx embedded server listening on ${server.address} (plaintext` +
+      `${options.token?.length ? ', bearer tokens required' : ''}, ${knownHashes.length} known hashes)\n`,
+  );
+  await new Promise<void>((resolve) => {
+    const stop = (): void => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await server.close();
+  out.write('athena-rx embedded server stopped\n');
+  return 0;
+}
