@@ -33,15 +33,14 @@ export interface Oracle {
 export async function loadOracle(): Promise<Oracle> {
   // The Emscripten runtime installs process-wide handlers that abort on any unhandled rejection;
   // keep the test runner's own handling by removing what it added.
-  const before = {
-    unhandledRejection: process.listeners('unhandledRejection'),
-    uncaughtException: process.listeners('uncaughtException'),
-  };
+  const rejectionHandlers = process.listeners('unhandledRejection');
+  const exceptionHandlers = process.listeners('uncaughtException');
   const cv = createRequire(import.meta.url)('@techstark/opencv-js') as Cv;
-  for (const event of ['unhandledRejection', 'uncaughtException'] as const) {
-    for (const listener of process.listeners(event)) {
-      if (!(before[event] as unknown[]).includes(listener)) process.off(event, listener as never);
-    }
+  for (const listener of process.listeners('unhandledRejection')) {
+    if (!rejectionHandlers.includes(listener)) process.off('unhandledRejection', listener);
+  }
+  for (const listener of process.listeners('uncaughtException')) {
+    if (!exceptionHandlers.includes(listener)) process.off('uncaughtException', listener);
   }
   // The module is a thenable that resolves to itself: never await it directly.
   await new Promise<void>((resolve) => {
