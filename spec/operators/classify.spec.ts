@@ -618,6 +618,24 @@ describe('classify: retries', () => {
     expect(t.events).toEqual(['0 sent 2/6', '1 retry 1 #2']);
   });
 
+  it('takes an output that comes while its item waits to be sent again', () => {
+    const ts = scheduler();
+    ts.run(({ cold, expectObservable }) => {
+      // The global error was meant for 2, but 1 is the oldest batch without output: 1 is failed, waits
+      // to be retried, and its real output then arrives; 2 never gets one.
+      const responses = cold('--g-a', { g: globalError(), a: resp(ok('1')) });
+      const t = setup(ts, untilHalfClose(responses), { itemTimeoutMs: 10, retry: { initialDelayMs: 100 } });
+      const input = cold<ClassifyInput>('(ab|)', { a: item('1'), b: item('2') });
+      expectObservable(t.run(input)).toBe('----a-----(b|)', { a: '1', b: '2:timeout:TIMEOUT' });
+      ts.flush();
+      expect(t.calls[0]?.writes).toEqual([
+        { at: 0, ids: ['1'] },
+        { at: 0, ids: ['2'] },
+      ]);
+      expect(t.events).toEqual(['0 sent 1/3', '0 sent 1/3', '2 global-error 1', '2 retry 1 #2']);
+    });
+  });
+
   it('sends items failed by a global error again under the policy', () => {
     const ts = scheduler();
     const t = setup(ts, globalThenEcho(ts), { retry: { initialDelayMs: 4 } });

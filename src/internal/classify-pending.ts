@@ -87,8 +87,9 @@ export function createPendingTable(memory: number) {
     lookup(id: string): Lookup {
       const entry = entries.get(id);
       if (entry === undefined) return answered.has(id) ? { kind: 'duplicate' } : { kind: 'foreign' };
+      // Never sent: the output is another client's. In backoff after an error, an output is still taken:
+      // it may answer an item a global error was wrongly tied to.
       if (entry.firstSentAt === undefined) return { kind: 'foreign' };
-      if (entry.state === 'backoff') return { kind: 'duplicate' };
       return { kind: 'pending', entry };
     },
     wrote(batch: SentBatch): void {

@@ -29,8 +29,8 @@ export interface SingleCallOptions {
 /**
  * One item through `ClassifySingle`, as exactly one outcome: the output as an outcome, or the failed
  * call as a failure (stage `timeout` for `DEADLINE_EXCEEDED`, `transport` otherwise). Failures the
- * retry policy allows are tried again after its backoff; `UNAUTHENTICATED` is tried once more in any
- * case, as the client refreshes its token on that status.
+ * retry policy allows are tried again after its backoff. (`UNAUTHENTICATED` is the client's: it
+ * refreshes its token and calls once more itself.)
  */
 export function classifySingleItem(
   client: ClassifySingleClient,
@@ -41,7 +41,7 @@ export function classifySingleItem(
   const { scheduler } = options;
   const start = scheduler.now();
 
-  const attempt = (n: number, authRetried: boolean): Observable<Outcome> =>
+  const attempt = (n: number): Observable<Outcome> =>
     defer(() => client.classifySingle(input, { deadlineMs: options.deadlineMs })).pipe(
       take(1),
       map((output) => outputToOutcome(output, item)),
@@ -55,7 +55,6 @@ export function classifySingleItem(
       catchError((error: unknown) => of(callFailure(item, AthenaError.from(error)))),
       mergeMap((outcome) => {
         if (outcome.ok) return of(outcome);
-        if (outcome.error.code === 'UNAUTHENTICATED' && !authRetried) return attempt(n, true);
         const delay = itemRetryDelay(
           options.retry,
           n,
@@ -64,11 +63,11 @@ export function classifySingleItem(
           options.random,
         );
         if (delay === undefined) return of(outcome);
-        return timer(delay, scheduler).pipe(mergeMap(() => attempt(n + 1, authRetried)));
+        return timer(delay, scheduler).pipe(mergeMap(() => attempt(n + 1)));
       }),
     );
 
-  return attempt(1, false);
+  return attempt(1);
 }
 
 function callFailure(item: ImageItem, error: AthenaError): Outcome {

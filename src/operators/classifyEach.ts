@@ -40,7 +40,8 @@ export interface ClassifyEachOptions {
  * fails at stage `validate` and is not sent. An output with `error` fails at stage `classify`; a
  * failed call at stage `transport` (`timeout` for `DEADLINE_EXCEEDED`). With `retry`, retryable
  * failures are tried again after the policy's backoff (never `IMAGE_TOO_LARGE` or
- * `AFFILIATE_NOT_PERMITTED`); `UNAUTHENTICATED` is tried once more in any case.
+ * `AFFILIATE_NOT_PERMITTED`). On `UNAUTHENTICATED`, `AthenaClient` refreshes its token and calls
+ * once more by itself.
  *
  * @example
  * ```ts
