@@ -3,7 +3,14 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['dist/**', 'src/generated/**', 'coverage/**', 'docs/api/**', 'node_modules/**', '.doc-samples/**'],
+    ignores: [
+      'dist/**',
+      'src/generated/**',
+      'coverage/**',
+      'docs/api/**',
+      'node_modules/**',
+      '.doc-samples/**',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
