@@ -84,14 +84,23 @@ const STRICTNESS: readonly DecodeStrictness[] = ['none', 'truncated', 'error', '
  */
 export function prepareImage(bytes: Uint8Array, options: PrepareImageOptions = {}): Promise<PreparedImage> {
   if (!(bytes instanceof Uint8Array)) throw new TypeError('bytes must be a Uint8Array');
+  return prepare(bytes, { ...checkPrepareOptions(options), format: options.format, signal: options.signal });
+}
+
+/** The mode, pixel limit and strictness of `options` with their defaults; throws on bad values. */
+export function checkPrepareOptions(
+  options: Pick<PrepareImageOptions, 'mode' | 'maxPixels' | 'failOn'>,
+): Required<Pick<PrepareImageOptions, 'mode' | 'maxPixels' | 'failOn'>> {
   const mode = options.mode ?? 'exact';
   if (!MODES.includes(mode)) throw new RangeError(`mode must be one of ${MODES.join(', ')}`);
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
-  if (!Number.isSafeInteger(maxPixels) || maxPixels < 1)
-    throw new RangeError('maxPixels must be a positive integer');
+  if (typeof maxPixels !== 'number' || !Number.isSafeInteger(maxPixels)) {
+    throw new TypeError('maxPixels must be an integer');
+  }
+  if (maxPixels < 1) throw new RangeError('maxPixels must be at least 1');
   const failOn = options.failOn ?? 'error';
   if (!STRICTNESS.includes(failOn)) throw new RangeError(`failOn must be one of ${STRICTNESS.join(', ')}`);
-  return prepare(bytes, { mode, maxPixels, failOn, format: options.format, signal: options.signal });
+  return { mode, maxPixels, failOn };
 }
 
 async function prepare(

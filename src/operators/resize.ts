@@ -1,0 +1,120 @@
+import { Observable, catchError, from, map, of, type ObservableInput, type OperatorFunction } from 'rxjs';
+import { AthenaError, type AthenaErrorCode } from '../errors.js';
+import {
+  checkPrepareOptions,
+  prepareImage,
+  type PreparedImage,
+  type PrepareImageOptions,
+} from '../imaging/prepare.js';
+import { mapItems } from '../internal/item-work.js';
+import { assertFunction, assertInteger, cpuCount } from '../internal/validate.js';
+import { ImageFormat, RequestEncoding, toFailure, type ImageItem, type ItemOrFailure } from '../model.js';
+
+/** Prepares one image's bytes; `prepareImage` by default. May return a Promise or an Observable. */
+export type PrepareWork = (bytes: Uint8Array, options: PrepareImageOptions) => ObservableInput<PreparedImage>;
+
+export interface ResizeOptions extends Pick<PrepareImageOptions, 'mode' | 'maxPixels' | 'failOn'> {
+  /** Images prepared at once. Default the number of CPU cores. */
+  readonly concurrency?: number;
+  /** The preparation; default `prepareImage` (sharp, loaded on first use). For tests. */
+  readonly prepare?: PrepareWork;
+}
+
+/** Codes of errors that mean the bytes could not be turned into pixels. */
+const DECODE_CODES: ReadonlySet<AthenaErrorCode> = new Set<AthenaErrorCode>([
+  'EMPTY_INPUT',
+  'UNSUPPORTED_FORMAT',
+  'DECODE_FAILED',
+  'IMAGE_TOO_MANY_PIXELS',
+  'INVALID_INPUT',
+]);
+
+/**
+ * Turns each image into the model input: decoded as OpenCV `imdecode(IMREAD_COLOR)` does and
+ * stretched to 448 x 448 with OpenCV's INTER_LINEAR arithmetic, B, G, R bytes (see `prepareImage`).
+ * Sets `data`, `format` (`IMAGE_FORMAT_RAW_UINT8_BGR`), `encoding` (uncompressed) and the original
+ * `width` and `height`.
+ *
+ * ```text
+ * source:  --a------b-----x----F--|      x: bytes that do not decode, F: a failure
+ * output:  ----a'-------b'--y--F--|      a', b': 602,112 BGR bytes; y: decode failure
+ * ```
+ *
+ * Decoding runs on sharp's threads, `concurrency` images at once, so outputs may leave in another
+ * order than they came; the bilinear step takes a few milliseconds on the main thread. Failures and
+ * items already prepared (raw BGR, any encoding) pass through; other Brotli-encoded items and images
+ * that cannot be decoded become `decode` failures (`EMPTY_INPUT`, `UNSUPPORTED_FORMAT`,
+ * `DECODE_FAILED`, `IMAGE_TOO_MANY_PIXELS`, `INVALID_INPUT`), anything else a `resize` failure.
+ * Unsubscribing aborts the images in flight.
+ *
+ * @example
+ * ```ts
+ * import { compress, resize } from 'athena-rx/operators';
+ *
+ * images$.pipe(resize({ maxPixels: 50_000_000 }), compress());
+ * ```
+ * @param options.mode `'exact'` (default) or `'fast'` (JPEG shrink-on-load; not bit-exact)
+ * @param options.maxPixels decompression-bomb limit, default 100,000,000
+ * @param options.failOn decoder strictness, default `'error'`
+ * @param options.concurrency images at once, default the number of CPU cores
+ * @param options.prepare the preparation, default `prepareImage`
+ */
+export function resize(options: ResizeOptions = {}): OperatorFunction<ItemOrFailure, ItemOrFailure> {
+  const prepareOptions = checkPrepareOptions(options);
+  const concurrency =
+    options.concurrency === undefined ? cpuCount() : assertInteger('concurrency', options.concurrency, 1);
+  const prepare =
+    options.prepare === undefined ? prepareImage : assertFunction<PrepareWork>('prepare', options.prepare);
+
+  const work = (item: ImageItem): Observable<ItemOrFailure> => {
+    if (
+      item.format === ImageFormat.IMAGE_FORMAT_RAW_UINT8_BGR &&
+      item.encoding === RequestEncoding.REQUEST_ENCODING_BROTLI
+    ) {
+      return of(item);
+    }
+    if (item.encoding === RequestEncoding.REQUEST_ENCODING_BROTLI) {
+      const error = new AthenaError('INVALID_INPUT', `${item.ref} is Brotli-encoded; resize before compress`);
+      return of(toFailure(item, 'decode', error));
+    }
+    return new Observable<PreparedImage>((subscriber) => {
+      const controller = new AbortController();
+      let settled = false;
+      const subscription = from(
+        prepare(item.data, { ...prepareOptions, format: item.format, signal: controller.signal }),
+      ).subscribe({
+        next: (prepared) => {
+          settled = true;
+          subscriber.next(prepared);
+        },
+        error: (error: unknown) => {
+          settled = true;
+          subscriber.error(error);
+        },
+        complete: () => {
+          settled = true;
+          subscriber.complete();
+        },
+      });
+      return () => {
+        if (!settled) controller.abort();
+        subscription.unsubscribe();
+      };
+    }).pipe(
+      map((prepared): ItemOrFailure => ({
+        ...item,
+        data: prepared.data,
+        format: prepared.format,
+        encoding: RequestEncoding.REQUEST_ENCODING_UNCOMPRESSED,
+        width: prepared.width,
+        height: prepared.height,
+      })),
+      catchError((error: unknown) => {
+        const athena = AthenaError.from(error, 'UNKNOWN');
+        return of(toFailure(item, DECODE_CODES.has(athena.code) ? 'decode' : 'resize', athena));
+      }),
+    );
+  };
+
+  return mapItems(work, { concurrency, stage: 'resize', code: 'UNKNOWN' });
+}
