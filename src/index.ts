@@ -63,3 +63,13 @@ export {
   type PreparedImage,
 } from './imaging/prepare.js';
 export { detectImageFormat } from './imaging/sniff.js';
+export {
+  BENIGN_LABELS,
+  ENTROPY_LABEL,
+  KNOWN_MD5_LABEL,
+  KNOWN_SHA1_LABEL,
+  LIVE_LABELS,
+  PCSAM_LABEL,
+  type BenignLabel,
+  type LiveLabel,
+} from './labels.js';

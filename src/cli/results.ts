@@ -1,25 +1,23 @@
+import {
+  BENIGN_LABELS,
+  ENTROPY_LABEL,
+  KNOWN_MD5_LABEL,
+  KNOWN_SHA1_LABEL,
+  LIVE_LABELS,
+  PCSAM_LABEL,
+} from '../labels.js';
 import type { Outcome } from '../model.js';
 import { csvHeader, csvRow, jsonLine, tableHeader, tableRow, type OutputFormat } from './format.js';
 
 /** Label columns of the CSV output: the live model's and the benign test model's, then the shared ones. */
-export const CSV_LABELS = [
-  'UnknownCSAM-classA',
-  'UnknownCSAM-classB',
-  'UnknownCSAM-classC',
-  'UnknownCSAM-adult',
-  'UnknownCSAM-indicative',
-  'UnknownCSAM-distraction',
-  'UnknownCSAM-Lakeside',
-  'UnknownCSAM-Mountains',
-  'UnknownCSAM-Trees',
-  'UnknownCSAM-Seashore',
-  'UnknownCSAM-Ducks',
-  'UnknownCSAM-Goose',
-  'UnknownCSAM-Entropy',
-  'UnknownCSAM-PCSAM',
-  'KnownCSAM-MD5',
-  'KnownCSAM-SHA1',
-] as const;
+export const CSV_LABELS: readonly string[] = [
+  ...LIVE_LABELS,
+  ...BENIGN_LABELS,
+  ENTROPY_LABEL,
+  PCSAM_LABEL,
+  KNOWN_MD5_LABEL,
+  KNOWN_SHA1_LABEL,
+];
 
 export interface ResultWriter {
   write(outcome: Outcome): void;
