@@ -1,0 +1,48 @@
+import { cpus, freemem, loadavg, totalmem, type as osType, release } from 'node:os';
+import sharp from 'sharp';
+
+/** Where and with what the benchmark ran. */
+export interface MachineInfo {
+  readonly date: string;
+  readonly cpuModel: string;
+  readonly cores: number;
+  readonly totalMemGb: number;
+  readonly freeMemGb: number;
+  readonly os: string;
+  readonly node: string;
+  readonly sharp: string;
+  readonly libvips: string;
+  readonly sharpConcurrency: number;
+  readonly sharpCache: string;
+  readonly simd: boolean;
+  readonly uvThreadpoolSize: string;
+}
+
+const GB = 1024 ** 3;
+
+export function machineInfo(): MachineInfo {
+  const list = cpus();
+  const cache = sharp.cache();
+  return {
+    date: new Date().toISOString(),
+    cpuModel: list[0]?.model.trim() ?? 'unknown',
+    cores: list.length,
+    totalMemGb: totalmem() / GB,
+    freeMemGb: freemem() / GB,
+    os: `${osType()} ${release()}`,
+    node: process.version,
+    sharp: sharp.versions.sharp ?? 'unknown',
+    libvips: sharp.versions.vips,
+    sharpConcurrency: sharp.concurrency(),
+    sharpCache: `${cache.items.max} items / ${cache.memory.max} MB / ${cache.files.max} files`,
+    simd: sharp.simd(),
+    uvThreadpoolSize: process.env['UV_THREADPOOL_SIZE'] ?? '4 (default, unset)',
+  };
+}
+
+/** The 1, 5 and 15 minute load averages, as `/proc/loadavg` shows them. */
+export function loadAverage(): string {
+  return loadavg()
+    .map((v) => v.toFixed(2))
+    .join(' ');
+}
