@@ -223,22 +223,19 @@ function separable(
   const yt = axisTable(height, dstHeight, false);
   const rowLength = dstWidth * 3;
 
-  // Per output sample: byte offsets (inside a row) of the two taps and their weights.
-  const tap0 = new Int32Array(rowLength);
-  const tap1 = new Int32Array(rowLength);
-  const a0 = new Int32Array(rowLength);
-  const a1 = new Int32Array(rowLength);
+  // Per output pixel: byte offsets (inside a row) of the two taps and their weights.
+  const tap0 = new Int32Array(dstWidth);
+  const tap1 = new Int32Array(dstWidth);
+  const a0 = new Int32Array(dstWidth);
+  const a1 = new Int32Array(dstWidth);
   for (let dx = 0; dx < dstWidth; dx++) {
-    const sx = xt.index[dx]!;
     const edge = dx >= xt.max;
-    for (let c = 0; c < 3; c++) {
-      const j = dx * 3 + c;
-      tap0[j] = sx * ps + offsets[c]!;
-      tap1[j] = edge ? tap0[j]! : tap0[j]! + ps;
-      a0[j] = edge ? COEF_SCALE : xt.w0[dx]!;
-      a1[j] = edge ? 0 : xt.w1[dx]!;
-    }
+    tap0[dx] = xt.index[dx]! * ps;
+    tap1[dx] = edge ? tap0[dx]! : tap0[dx]! + ps;
+    a0[dx] = edge ? COEF_SCALE : xt.w0[dx]!;
+    a1[dx] = edge ? 0 : xt.w1[dx]!;
   }
+  const taps: Taps = { tap0, tap1, a0, a1, c0: offsets[0], c1: offsets[1], c2: offsets[2] };
 
   const rowA = new Int32Array(rowLength);
   const rowB = new Int32Array(rowLength);
@@ -252,10 +249,10 @@ function separable(
     const firstInA = rowOfA === s0 || (rowOfB !== s0 && rowOfB === s1);
     const r0 = firstInA ? rowA : rowB;
     const r1 = firstInA ? rowB : rowA;
-    if ((firstInA ? rowOfA : rowOfB) !== s0) hresize(src, s0 * rowStride, tap0, tap1, a0, a1, r0);
+    if ((firstInA ? rowOfA : rowOfB) !== s0) hresize(src, s0 * rowStride, taps, r0);
     if ((firstInA ? rowOfB : rowOfA) !== s1) {
       if (s1 === s0) r1.set(r0);
-      else hresize(src, s1 * rowStride, tap0, tap1, a0, a1, r1);
+      else hresize(src, s1 * rowStride, taps, r1);
     }
     if (firstInA) [rowOfA, rowOfB] = [s0, s1];
     else [rowOfB, rowOfA] = [s0, s1];
@@ -266,18 +263,28 @@ function separable(
   }
 }
 
-function hresize(
-  src: Uint8Array,
-  base: number,
-  tap0: Int32Array,
-  tap1: Int32Array,
-  a0: Int32Array,
-  a1: Int32Array,
-  into: Int32Array,
-): void {
-  const n = into.length;
-  for (let j = 0; j < n; j++) {
-    into[j] = src[base + tap0[j]!]! * a0[j]! + src[base + tap1[j]!]! * a1[j]!;
+interface Taps {
+  readonly tap0: Int32Array;
+  readonly tap1: Int32Array;
+  readonly a0: Int32Array;
+  readonly a1: Int32Array;
+  readonly c0: number;
+  readonly c1: number;
+  readonly c2: number;
+}
+
+/** One source row, horizontally interpolated into ints (OpenCV's `HResizeLinear`). */
+function hresize(src: Uint8Array, base: number, taps: Taps, into: Int32Array): void {
+  const { tap0, tap1, a0, a1, c0, c1, c2 } = taps;
+  const n = tap0.length;
+  for (let dx = 0, j = 0; dx < n; dx++, j += 3) {
+    const p = base + tap0[dx]!;
+    const q = base + tap1[dx]!;
+    const w0 = a0[dx]!;
+    const w1 = a1[dx]!;
+    into[j] = src[p + c0]! * w0 + src[q + c0]! * w1;
+    into[j + 1] = src[p + c1]! * w0 + src[q + c1]! * w1;
+    into[j + 2] = src[p + c2]! * w0 + src[q + c2]! * w1;
   }
 }
 
