@@ -177,6 +177,7 @@ describe('classify: timeouts and keepalive', () => {
     const ts = scheduler();
     const t = setup(ts, echo(ts, 2), { keepaliveMs: 5 });
     ts.run(({ cold, expectObservable }) => {
+      ts.maxFrames = 1000; // a keepalive that never stops fails instead of hanging
       expectObservable(t.run(cold('-a 20ms |', { a: item('1') }))).toBe('---a 18ms |', { a: '1' });
     });
     expect(t.calls[0]?.writes).toEqual([
@@ -198,6 +199,7 @@ describe('classify: timeouts and keepalive', () => {
   it('writes no keepalive while waiting for the server to end the call, then cancels it', () => {
     const ts = scheduler();
     ts.run(({ cold, expectObservable }) => {
+      ts.maxFrames = 1000; // a keepalive that never stops fails instead of hanging
       const t = setup(ts, () => cold('--a', { a: resp(ok('1')) }), { keepaliveMs: 3, closeTimeoutMs: 10 });
       expectObservable(t.run(cold('(a|)', { a: item('1') }))).toBe('--a 9ms |', { a: '1' });
       ts.flush();
@@ -209,6 +211,7 @@ describe('classify: timeouts and keepalive', () => {
   it('goes on with a never-ending input until unsubscribed, then cancels the call and every timer', () => {
     const ts = scheduler();
     ts.run(({ cold, expectObservable }) => {
+      ts.maxFrames = 1000; // a keepalive that never stops fails instead of hanging
       const t = setup(ts, () => cold('--a', { a: resp(ok('1')) }), { keepaliveMs: 5 });
       expectObservable(t.run(cold('a', { a: item('1') })), '^ 11ms !').toBe('--a', { a: '1' });
       ts.flush();

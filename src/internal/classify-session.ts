@@ -1,5 +1,5 @@
 import type { Subscriber, Subscription } from 'rxjs';
-import { AthenaError } from '../errors.js';
+import { type AthenaError } from '../errors.js';
 import {
   toFailure,
   type Classified,
@@ -11,10 +11,10 @@ import {
 import type { ClassifyStreamClient } from '../transport/contracts.js';
 import { createAnswers } from './classify-answers.js';
 import { createConnection } from './classify-connection.js';
+import { intake } from './classify-intake.js';
 import type { ClassifyConfig } from './classify-options.js';
 import { createOrderBuffer } from './classify-order.js';
 import { createPendingTable, type Entry, type PendingTable } from './classify-pending.js';
-import { checkItem, toClassificationInput } from './classify-request.js';
 
 /** What `classify` takes. */
 export type ClassifyInput = ImageItem | ImageBatch | ItemFailure | Classified;
@@ -162,46 +162,10 @@ export function createClassifySession(
   }
 
   function accept(items: readonly ImageItem[]): void {
-    const unit: Entry[] = [];
-    const rejected: [number, ItemFailure][] = [];
-    for (const item of items) {
-      const n = seq++;
-      const problem = checkItem(item) ?? duplicate(item);
-      if (problem !== undefined) {
-        rejected.push([n, toFailure(item, 'validate', problem)]);
-        continue;
-      }
-      const entry = newEntry(item, n);
-      pending.add(entry);
-      unit.push(entry);
-    }
+    const { unit, rejected } = intake(items, seq, pending, config.affiliate);
+    seq += items.length;
     if (unit.length > 0) waiting.push(unit);
     for (const [n, failure] of rejected) order.push(n, { outcome: failure, slot: false });
-  }
-
-  function duplicate(item: ImageItem): AthenaError | undefined {
-    const id = item.correlationId as string;
-    if (!pending.has(id)) return undefined;
-    return new AthenaError(
-      'DUPLICATE_ID',
-      `${item.ref}: correlation id ${JSON.stringify(id)} is already in flight; ids must be unique`,
-    );
-  }
-
-  function newEntry(item: ImageItem, n: number): Entry {
-    const input = toClassificationInput(item, config.affiliate);
-    return {
-      id: input.correlationId,
-      item,
-      input,
-      seq: n,
-      state: 'waiting',
-      admitted: false,
-      attempt: 1,
-      firstSentAt: undefined,
-      batch: undefined,
-      timer: undefined,
-    };
   }
 
   return {
