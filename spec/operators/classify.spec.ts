@@ -1,6 +1,7 @@
 import {
   NEVER,
   Subject,
+  config as rxConfig,
   VirtualTimeScheduler,
   from,
   map,
@@ -711,3 +712,33 @@ function globalThenEcho(ts: TestScheduler): Responder {
     return subject;
   };
 }
+
+describe('classify: observers that throw', () => {
+  it('keeps going when the events or foreign observer throws, and reports what they threw', () => {
+    const ts = scheduler();
+    const reported: unknown[] = [];
+    const previous = rxConfig.onUnhandledError;
+    rxConfig.onUnhandledError = (error) => reported.push(error);
+    try {
+      ts.run(({ cold, expectObservable }) => {
+        const fake = fakeClient(ts, untilHalfClose(cold('-a', { a: resp(ok('zz'), ok('1')) })));
+        const boom = () => {
+          throw new Error('observer failed');
+        };
+        const operator = classify(fake.client, {
+          ...base,
+          scheduler: ts,
+          keepaliveMs: 0,
+          events: { next: boom },
+          foreign: { next: boom },
+        });
+        expectObservable(cold<ClassifyInput>('(a|)', { a: item('1') }).pipe(operator, show())).toBe('-(a|)', {
+          a: '1',
+        });
+      });
+    } finally {
+      rxConfig.onUnhandledError = previous;
+    }
+    expect(reported.length).toBe(3);
+  });
+});

@@ -1,4 +1,4 @@
-import { asyncScheduler, type Observer, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, config as rxConfig, type Observer, type SchedulerLike } from 'rxjs';
 import type { ClassificationOutput } from '../generated/athena/models.js';
 import type { ClassifyEvent } from '../transport/contracts.js';
 import { retryPolicy, type RetryPolicy } from './backoff.js';
@@ -75,9 +75,26 @@ export function classifyConfig(options: ClassifyOptions): ClassifyConfig {
     reconnect: retryPolicy(options.reconnect),
     retry: options.retry === undefined ? undefined : retryPolicy(options.retry),
     ordered: options.ordered ?? false,
-    emit: (event) => events?.next?.(event),
-    foreign: (output) => foreign?.next?.(output),
+    emit: (event) => guarded(() => events?.next?.(event)),
+    foreign: (output) => guarded(() => foreign?.next?.(output)),
     scheduler: options.scheduler ?? asyncScheduler,
     random: assertFunction<() => number>('random', options.random ?? Math.random),
   };
+}
+
+/**
+ * Runs a user's observer so that what it throws cannot break the session: the error is reported the
+ * way RxJS reports an error no one handles (`config.onUnhandledError`, else thrown from a timer).
+ */
+function guarded(notify: () => void): void {
+  try {
+    notify();
+  } catch (error) {
+    const report = rxConfig.onUnhandledError;
+    if (report) report(error);
+    else
+      setTimeout(() => {
+        throw error;
+      });
+  }
 }

@@ -39,9 +39,12 @@ export type { ClassifyOptions, ClassifyInput };
  *   output is then a duplicate. An empty request keeps an idle stream alive every `keepaliveMs`.
  * - A broken stream (`UNAVAILABLE`, `INTERNAL`, `UNKNOWN`, `RESOURCE_EXHAUSTED`, `ABORTED`, or the
  *   server ending the call with items unanswered) is opened again under `reconnect` with jittered
- *   backoff, writing only the unanswered items again with their ids. `UNAUTHENTICATED` is tried once
- *   more. When the budget is spent, or at once for other statuses, every pending item fails at stage
- *   `transport` and then the error is reported.
+ *   backoff, writing only the unanswered items again with their ids (outputs of the first sends that
+ *   still wait on the deployment then come twice; the second is dropped). `UNAUTHENTICATED` is tried
+ *   once more. When the budget is spent, or at once for other statuses, every pending item fails at
+ *   stage `transport` and then the error is reported.
+ * - The `events` and `foreign` observers never affect outcomes: what they throw is reported as an
+ *   unhandled error.
  *
  * @example
  * ```ts
