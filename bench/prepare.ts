@@ -1,3 +1,4 @@
+import sharp from 'sharp';
 import { resizeBilinear } from '../src/imaging/bilinear.js';
 import { decodePixels } from '../src/imaging/decode.js';
 import { DEFAULT_MAX_PIXELS, prepareImage } from '../src/imaging/prepare.js';
@@ -43,6 +44,8 @@ export interface Drift {
   readonly meanAbs: number;
   /** The image with the largest mean absolute difference, and that mean. */
   readonly worst: { readonly name: string; readonly meanAbs: number; readonly maxAbs: number };
+  /** Mean absolute difference per image, in corpus order. */
+  readonly perImage: number[];
 }
 
 /** Where exact mode's time goes, one image at a time (medians over the corpus, ms). */
@@ -58,8 +61,30 @@ export interface Breakdown {
   readonly bilinearTotalMs: number;
 }
 
+/** One corpus file: what it is, and its median latency per variant at 1 in flight over all rounds. */
+export interface PerFile {
+  readonly name: string;
+  readonly format: string;
+  readonly width: number;
+  readonly height: number;
+  readonly progressive: boolean;
+  readonly floorMs: number;
+  readonly exactMs: number;
+  readonly fastMs: number;
+  /** Mean absolute difference of fast from exact, grey levels. */
+  readonly driftMean: number;
+}
+
+/** The largest corpus JPEG re-encoded baseline and progressive: exact and fast medians, ms. */
+export interface ScanCheck {
+  readonly source: string;
+  readonly rows: { readonly progressive: boolean; readonly exactMs: number; readonly fastMs: number }[];
+}
+
 export interface PrepareResult {
   readonly rounds: number;
+  readonly scanCheck?: ScanCheck;
+  readonly perFile: PerFile[];
   readonly breakdown: Breakdown;
   readonly corpusImages: number;
   readonly rows: PrepareRow[];
@@ -96,6 +121,25 @@ export async function measurePrepare(files: readonly CorpusFile[], rounds: numbe
     }
   }
 
+  const perFileMedian = (variant: Variant, i: number): number =>
+    median((passes.get(key(variant, 1)) ?? []).map((p) => p.latencies[i]!));
+  const perFile = await Promise.all(
+    files.map(async (file, i): Promise<PerFile> => {
+      const meta = await sharp(file.data).metadata();
+      return {
+        name: file.name,
+        format: meta.format ?? '?',
+        width: meta.width ?? 0,
+        height: meta.height ?? 0,
+        progressive: meta.isProgressive === true,
+        floorMs: perFileMedian('floor', i),
+        exactMs: perFileMedian('exact', i),
+        fastMs: perFileMedian('fast', i),
+        driftMean: drift.perImage[i] ?? Number.NaN,
+      };
+    }),
+  );
+
   const rows: PrepareRow[] = [];
   for (const inFlight of IN_FLIGHT) {
     const floor = passes.get(key('floor', inFlight)) ?? [];
@@ -118,7 +162,41 @@ export async function measurePrepare(files: readonly CorpusFile[], rounds: numbe
     }
   }
   const breakdown = await measureBreakdown(inputs);
-  return { rounds, breakdown, corpusImages: files.length, rows, drift, prepared };
+  const scanCheck = await measureScanCheck(files, perFile);
+  return {
+    rounds,
+    ...(scanCheck ? { scanCheck } : {}),
+    perFile,
+    breakdown,
+    corpusImages: files.length,
+    rows,
+    drift,
+    prepared,
+  };
+}
+
+/**
+ * Re-encodes the largest JPEG of the corpus as baseline and as progressive (quality 90, libjpeg-turbo)
+ * and times both modes on each, 5 times at 1 in flight: shrink-on-load saves the inverse DCT only.
+ */
+async function measureScanCheck(
+  files: readonly CorpusFile[],
+  perFile: readonly PerFile[],
+): Promise<ScanCheck | undefined> {
+  const jpegs = perFile
+    .filter((f) => f.format === 'jpeg')
+    .sort((a, b) => b.width * b.height - a.width * a.height);
+  const largest = files.find((f) => f.name === jpegs[0]?.name);
+  if (largest === undefined) return undefined;
+  const rows: ScanCheck['rows'] = [];
+  for (const progressive of [false, true]) {
+    const bytes = await sharp(largest.data).jpeg({ quality: 90, progressive, mozjpeg: false }).toBuffer();
+    const runs = Array.from({ length: 5 }, () => bytes);
+    const exact = await timedPass(runs, 1, work.exact);
+    const fast = await timedPass(runs, 1, work.fast);
+    rows.push({ progressive, exactMs: median(exact.latencies), fastMs: median(fast.latencies) });
+  }
+  return { source: largest.name, rows };
 }
 
 async function measureBreakdown(inputs: readonly Uint8Array[]): Promise<Breakdown> {
@@ -150,6 +228,7 @@ async function measureDrift(files: readonly CorpusFile[], prepared: Uint8Array[]
   let sum = 0;
   let bytes = 0;
   let worst = { name: '', meanAbs: -1, maxAbs: 0 };
+  const perImage: number[] = [];
   for (const file of files) {
     const exact = (await prepareImage(file.data, { mode: 'exact' })).data;
     const fast = (await prepareImage(file.data, { mode: 'fast' })).data;
@@ -166,7 +245,8 @@ async function measureDrift(files: readonly CorpusFile[], prepared: Uint8Array[]
     sum += imageSum;
     bytes += exact.length;
     const imageMean = imageSum / exact.length;
+    perImage.push(imageMean);
     if (imageMean > worst.meanAbs) worst = { name: file.name, meanAbs: imageMean, maxAbs: imageMax };
   }
-  return { images: files.length, differing, maxAbs, meanAbs: sum / bytes, worst };
+  return { images: files.length, differing, maxAbs, meanAbs: sum / bytes, worst, perImage };
 }

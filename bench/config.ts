@@ -1,0 +1,107 @@
+import { parseArgs } from 'node:util';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type PrepareMode } from '../src/imaging/prepare.js';
+
+/** How big a run is. */
+export type RunSize = 'full' | 'quick' | 'smoke';
+
+export interface BenchConfig {
+  readonly size: RunSize;
+  readonly out: string;
+  readonly corpusDir: string;
+  /** Corpus files used (all of them when undefined). */
+  readonly corpusLimit?: number;
+  readonly prepareRounds: number;
+  readonly brotli: {
+    readonly qualities: readonly number[];
+    readonly imagesPerQuality: number;
+    readonly imagesSlow: number;
+  };
+  readonly e2e: { readonly imagesPerRun: number; readonly pairs: number };
+  readonly memoryImages: number;
+  readonly transportImages: number;
+  readonly server: 'cli' | 'process';
+  readonly mode: PrepareMode;
+}
+
+const ALL_QUALITIES = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
+
+const SIZES: Record<RunSize, Omit<BenchConfig, 'size' | 'out' | 'corpusDir' | 'server' | 'mode'>> = {
+  full: {
+    prepareRounds: 6,
+    brotli: { qualities: ALL_QUALITIES, imagesPerQuality: 24, imagesSlow: 3 },
+    e2e: { imagesPerRun: 144, pairs: 3 },
+    memoryImages: 20_000,
+    transportImages: 3_000,
+  },
+  quick: {
+    prepareRounds: 2,
+    brotli: { qualities: [0, 1, 2, 3, 4, 5, 9], imagesPerQuality: 8, imagesSlow: 1 },
+    e2e: { imagesPerRun: 48, pairs: 1 },
+    memoryImages: 240,
+    transportImages: 500,
+  },
+  smoke: {
+    corpusLimit: 4,
+    prepareRounds: 1,
+    brotli: { qualities: [0, 2], imagesPerQuality: 2, imagesSlow: 1 },
+    e2e: { imagesPerRun: 8, pairs: 1 },
+    memoryImages: 40,
+    transportImages: 64,
+  },
+};
+
+const USAGE = `usage: tsx bench/run.ts [--quick | --smoke] [--out <file>] [--corpus <dir>] [--server cli|process]
+  --quick           a subset in under two minutes (report marked "quick run", default a temp file)
+  --smoke           the smallest run that exercises every section (4 photos, 1 round, 40 images)
+  --out <file>      where to write the report (default docs/performance.md for full runs)
+  --corpus <dir>    the photos (default ../shared/corpus/photos from the repository root)
+  --server <how>    cli: node dist/cli/main.js serve (default, falls back to process); process: bench/server-process.ts
+  --mode <mode>     resize mode of the end-to-end and memory runs (default exact)
+  --memory-images <n>  images of the memory run (default 20000 full, 240 quick, 40 smoke)`;
+
+/** Reads the command line. */
+export function benchConfig(argv: readonly string[], repoRoot: string, defaultCorpus: string): BenchConfig {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      quick: { type: 'boolean', default: false },
+      smoke: { type: 'boolean', default: false },
+      out: { type: 'string' },
+      corpus: { type: 'string' },
+      server: { type: 'string', default: 'cli' },
+      mode: { type: 'string', default: 'exact' },
+      'memory-images': { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
+  const size: RunSize = values.smoke ? 'smoke' : values.quick ? 'quick' : 'full';
+  if (values.server !== 'cli' && values.server !== 'process')
+    throw new Error(`--server must be cli or process\n${USAGE}`);
+  if (values.mode !== 'exact' && values.mode !== 'fast')
+    throw new Error(`--mode must be exact or fast\n${USAGE}`);
+  const memory = values['memory-images'] === undefined ? undefined : Number(values['memory-images']);
+  if (memory !== undefined && !(Number.isInteger(memory) && memory > 0)) {
+    throw new Error(`--memory-images must be a positive integer\n${USAGE}`);
+  }
+  const out =
+    values.out ??
+    (size === 'full'
+      ? join(repoRoot, 'docs', 'performance.md')
+      : join(tmpdir(), `athena-rx-bench-${size}.md`));
+  return {
+    size,
+    out,
+    corpusDir: values.corpus ?? defaultCorpus,
+    server: values.server,
+    mode: values.mode,
+    ...SIZES[size],
+    ...(memory === undefined ? {} : { memoryImages: memory }),
+  };
+}

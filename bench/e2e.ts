@@ -1,0 +1,154 @@
+import { type Observable } from 'rxjs';
+import { type ItemOrFailure, type Outcome } from '../src/model.js';
+import { compress, DEFAULT_BROTLI_QUALITY } from '../src/operators/compress.js';
+import { hashImage } from '../src/operators/hashImage.js';
+import { releaseLeases } from '../src/operators/releaseLeases.js';
+import { resize } from '../src/operators/resize.js';
+import { fromFiles } from '../src/sources/fromFiles.js';
+import { type PrepareMode } from '../src/imaging/prepare.js';
+import { cycledPaths, type CorpusFile } from './corpus.js';
+import { benchClient, classifyTail, deploymentFor, tally, type Tally } from './pipeline.js';
+import { loopMonitor, type LoopDelay } from './sampler.js';
+import { type ServerProcess } from './server.js';
+import { median, now } from './stats.js';
+import { type AthenaClient } from '../src/transport/AthenaClient.js';
+
+/** Settings shared by the end-to-end and memory runs. */
+export interface PipelineSettings {
+  readonly mode: PrepareMode;
+  /** `resize` concurrency (images decoded at once). */
+  readonly inFlight: number;
+  readonly quality: number;
+}
+
+/**
+ * The whole pipeline: `fromFiles` -> `hashImage` -> `resize` -> `compress` -> `correlate` ->
+ * `batch` -> `classify`, every operator with its defaults except the ones `settings` names.
+ */
+export function fullPipeline(
+  paths: AsyncIterable<string>,
+  client: AthenaClient,
+  deploymentId: string,
+  settings: PipelineSettings,
+): Observable<Outcome> {
+  return fromFiles(paths).pipe(
+    hashImage(),
+    resize({ mode: settings.mode, concurrency: settings.inFlight }),
+    compress({ quality: settings.quality }),
+    classifyTail(client, deploymentId),
+  );
+}
+
+/** Preparation only, the same source and `resize`, leases released at the end. */
+export function preparePipeline(
+  paths: AsyncIterable<string>,
+  settings: PipelineSettings,
+): Observable<ItemOrFailure> {
+  return fromFiles(paths).pipe(
+    resize({ mode: settings.mode, concurrency: settings.inFlight }),
+    releaseLeases(),
+  );
+}
+
+export interface RunFigure {
+  readonly kind: 'e2e' | 'prepare';
+  readonly images: number;
+  readonly wallMs: number;
+  readonly imagesPerSecond: number;
+  readonly tally: Tally;
+}
+
+export interface E2eResult {
+  readonly settings: PipelineSettings;
+  readonly imagesPerRun: number;
+  readonly runs: RunFigure[];
+  readonly e2eImagesPerSecond: number;
+  readonly prepareImagesPerSecond: number;
+  /** Pooled e2e throughput / pooled prepare-only throughput. */
+  readonly ratio: number;
+  /** The same ratio pair by pair: median, min, max. */
+  readonly ratioPairs: { readonly median: number; readonly min: number; readonly max: number };
+  readonly loop: LoopDelay;
+  readonly clientCpuMsPerImage: number;
+  readonly serverCpuMsPerImage: number;
+  readonly failed: number;
+  readonly firstFailure?: string;
+}
+
+/**
+ * Runs the full pipeline against the server process and the preparation-only pipeline in pairs
+ * (order alternating pair by pair) over the corpus cycled to `imagesPerRun` paths, after a short
+ * untimed warm-up of both. The event-loop delay and the client's CPU time are taken during the
+ * end-to-end runs only.
+ */
+export async function measureE2e(
+  files: readonly CorpusFile[],
+  server: ServerProcess,
+  settings: PipelineSettings,
+  imagesPerRun: number,
+  pairs: number,
+): Promise<E2eResult> {
+  const client = benchClient(server.address);
+  const deploymentId = deploymentFor('e2e');
+  const loop = loopMonitor();
+  const runs: RunFigure[] = [];
+  let cpuUs = 0;
+  let serverCpuMs = 0;
+  const run = async (kind: RunFigure['kind'], images: number, record: boolean): Promise<RunFigure> => {
+    const paths = cycledPaths(files, images);
+    const serverCpu0 = server.cpuMs();
+    const cpu0 = process.cpuUsage();
+    if (record && kind === 'e2e') loop.resume();
+    const t0 = now();
+    const result = await tally(
+      kind === 'e2e' ? fullPipeline(paths, client, deploymentId, settings) : preparePipeline(paths, settings),
+    );
+    const wallMs = now() - t0;
+    loop.pause();
+    if (record && kind === 'e2e') {
+      const cpu = process.cpuUsage(cpu0);
+      cpuUs += cpu.user + cpu.system;
+      serverCpuMs += server.cpuMs() - serverCpu0;
+    }
+    const figure = { kind, images, wallMs, imagesPerSecond: (images * 1000) / wallMs, tally: result };
+    if (record) runs.push(figure);
+    return figure;
+  };
+  try {
+    const warm = Math.min(files.length, imagesPerRun);
+    await run('e2e', warm, false);
+    await run('prepare', warm, false);
+    for (let pair = 0; pair < pairs; pair += 1) {
+      const order: RunFigure['kind'][] = pair % 2 === 0 ? ['prepare', 'e2e'] : ['e2e', 'prepare'];
+      for (const kind of order) await run(kind, imagesPerRun, true);
+    }
+  } finally {
+    client.close();
+  }
+  const of = (kind: RunFigure['kind']): RunFigure[] => runs.filter((r) => r.kind === kind);
+  const pooled = (list: RunFigure[]): number =>
+    (list.reduce((a, r) => a + r.images, 0) * 1000) / list.reduce((a, r) => a + r.wallMs, 0);
+  const e2e = of('e2e');
+  const prep = of('prepare');
+  const pairRatios = e2e.map((r, i) => r.imagesPerSecond / (prep[i]?.imagesPerSecond ?? Number.NaN));
+  const e2eImages = e2e.reduce((a, r) => a + r.images, 0);
+  const failures = e2e.filter((r) => r.tally.failed > 0);
+  return {
+    settings,
+    imagesPerRun,
+    runs,
+    e2eImagesPerSecond: pooled(e2e),
+    prepareImagesPerSecond: pooled(prep),
+    ratio: pooled(e2e) / pooled(prep),
+    ratioPairs: { median: median(pairRatios), min: Math.min(...pairRatios), max: Math.max(...pairRatios) },
+    loop: loop.result(),
+    clientCpuMsPerImage: cpuUs / 1000 / e2eImages,
+    serverCpuMsPerImage: serverCpuMs / e2eImages,
+    failed: failures.reduce((a, r) => a + r.tally.failed, 0),
+    ...(failures[0]?.tally.firstFailure === undefined
+      ? {}
+      : { firstFailure: failures[0].tally.firstFailure }),
+  };
+}
+
+export { DEFAULT_BROTLI_QUALITY };

@@ -1,0 +1,444 @@
+import { type BrotliRow } from './brotli.js';
+import { type MemoryResult } from './memory.js';
+import { type BenchResults } from './results.js';
+import { checkTargets, FLAT_MB_PER_MIN } from './targets.js';
+import { fmt, sparkline } from './stats.js';
+import { BATCH_SIZE, BATCH_WAIT_MS } from './pipeline.js';
+import { LOOP_RESOLUTION_MS } from './sampler.js';
+
+/** The section headings every report has, in order (a skipped section says why under its heading). */
+export const SECTIONS = [
+  '## Targets',
+  '## Machine and settings',
+  '## 1. Floor: bare decode',
+  '## 2. prepareImage: exact and fast modes',
+  '## 3. Brotli quality',
+  '## 4. End to end',
+  '## 5. Memory over a long run',
+  '## 6. Event-loop delay',
+  '## 7. Transport cost',
+] as const;
+
+const table = (head: readonly string[], rows: readonly (readonly string[])[]): string =>
+  [
+    `| ${head.join(' | ')} |`,
+    `|${head.map(() => '---').join('|')}|`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
+
+/** Renders the report as Markdown. */
+export function renderReport(r: BenchResults): string {
+  const kind =
+    r.config.size === 'full' ? 'full run' : `${r.config.size} run: a subset, figures not representative`;
+  const out: string[] = [
+    `# Performance (${kind})`,
+    '',
+    `Written by \`npm run bench${r.config.size === 'full' ? '' : ` -- --${r.config.size}`}\` on ${r.startedAt} in ` +
+      `${fmt(r.durationS / 60)} minutes; do not edit by hand. Sources: \`bench/\`.`,
+    '',
+    `Load average (1, 5, 15 min) at start: ${r.loadStart}; at the end: ${r.loadEnd} (${r.machine.cores} cores). ` +
+      'Other processes on the machine take CPU from every figure below alike, since the variants are interleaved.',
+    '',
+  ];
+  for (const [heading, body] of sections(r)) {
+    out.push(heading, '', body.trim(), '');
+    const notes = r.notes.get(SECTIONS.indexOf(heading as (typeof SECTIONS)[number]) - 1);
+    if (notes) out.push(...notes.map((n) => `> ${n}`), '');
+  }
+  return `${out.join('\n').trim()}\n`;
+}
+
+function sections(r: BenchResults): [string, string][] {
+  return [
+    [SECTIONS[0], targets(r)],
+    [SECTIONS[1], machine(r)],
+    [SECTIONS[2], floor(r)],
+    [SECTIONS[3], prepare(r)],
+    [SECTIONS[4], brotli(r)],
+    [SECTIONS[5], e2e(r)],
+    [SECTIONS[6], memory(r)],
+    [SECTIONS[7], loop(r)],
+    [SECTIONS[8], transport(r)],
+  ];
+}
+
+function targets(r: BenchResults): string {
+  return table(
+    ['target', 'status', 'measured'],
+    checkTargets(r).map((c) => [c.target, `**${c.status}**`, c.measured]),
+  );
+}
+
+function machine(r: BenchResults): string {
+  const m = r.machine;
+  const c = r.corpus;
+  return [
+    table(
+      ['', ''],
+      [
+        ['CPU', `${m.cpuModel}, ${m.cores} cores`],
+        ['memory', `${fmt(m.totalMemGb)} GB (${fmt(m.freeMemGb)} GB free at start)`],
+        ['OS', m.os],
+        ['Node.js', m.node],
+        ['sharp / libvips', `${m.sharp} / ${m.libvips} (SIMD ${m.simd ? 'on' : 'off'})`],
+        ['sharp concurrency', `${m.sharpConcurrency} libvips thread(s) per image (sharp's default here)`],
+        ['sharp cache', `${m.sharpCache} (default)`],
+        ['UV_THREADPOOL_SIZE', m.uvThreadpoolSize],
+        [
+          'server',
+          r.server ? `${r.server.how}, separate process, plaintext on ${r.server.address}` : 'not started',
+        ],
+        [
+          'corpus',
+          c
+            ? `${c.files} files (${c.formats}), ${fmt(c.megabytes)} MB, ${fmt(c.megapixels.min, 2)} to ${fmt(c.megapixels.max, 2)} ` +
+              `megapixels (median ${fmt(c.megapixels.median, 2)}), from \`${c.dir}\``
+            : `absent (\`${r.config.corpusDir}\`)`,
+        ],
+      ],
+    ),
+    '',
+    'Method, common to every step: the corpus is read into memory once (steps 1 to 3) or read from the page ' +
+      'cache through `fromFiles` (steps 4 and 5). Times are wall-clock `performance.now()`; "ms/image" of one image is ' +
+      'its own start-to-end latency, "wall ms/image" is the wall time of a whole pass divided by its images ' +
+      '(1000 / images per second), which is what throughput and the ratios use.',
+  ].join('\n');
+}
+
+function prepRows(r: BenchResults, variants: readonly string[]): string {
+  const rows = r.prepare!.rows.filter((x) => variants.includes(x.variant));
+  return table(
+    [
+      'variant',
+      'in flight',
+      'images',
+      'median ms',
+      'p95 ms',
+      'wall ms/image',
+      'images/s',
+      'x floor (pooled)',
+      'x floor per round: median [min, max]',
+    ],
+    rows.map((x) => [
+      x.variant,
+      String(x.inFlight),
+      String(x.images),
+      fmt(x.medianMs),
+      fmt(x.p95Ms),
+      fmt(x.wallMsPerImage),
+      fmt(x.imagesPerSecond),
+      fmt(x.ratioPooled, 2),
+      `${fmt(x.ratioRounds.median, 2)} [${fmt(x.ratioRounds.min, 2)}, ${fmt(x.ratioRounds.max, 2)}]`,
+    ]),
+  );
+}
+
+function floor(r: BenchResults): string {
+  if (!r.prepare) return 'Skipped (no corpus or the step failed; see the note).';
+  return [
+    'Method: `sharp(bytes, { autoOrient: true, ignoreIcc: true }).raw().toBuffer()` on every corpus file: the same ' +
+      'decoder settings as exact mode, with no header probe, colourspace step or resize. Exact mode has to decode every ' +
+      'pixel of the original too, so this is its physical limit; JPEG decoding is almost all of its CPU time. Measured in ' +
+      `the same ${r.prepare.rounds} rounds as step 2 (see there).`,
+    '',
+    prepRows(r, ['floor']),
+  ].join('\n');
+}
+
+function prepare(r: BenchResults): string {
+  const p = r.prepare;
+  if (!p) return 'Skipped (no corpus or the step failed; see the note).';
+  const b = p.breakdown;
+  const d = p.drift;
+  return [
+    `Method: ${p.rounds} rounds; each round times the floor, \`prepareImage(bytes, { mode: 'exact' })\` and ` +
+      `\`{ mode: 'fast' }\` over all ${p.corpusImages} corpus files, 1 and 2 images in flight (the order of the variants ` +
+      'rotates each round and the order of 1 and 2 alternates), after an untimed warm-up pass. Ratios divide wall ms/image ' +
+      "by the floor's at the same concurrency: pooled over all rounds, and round by round against that round's own floor.",
+    '',
+    prepRows(r, ['floor', 'exact', 'fast']),
+    '',
+    `Where exact mode's time goes (one image at a time, medians over the corpus; sums in brackets): floor decode ` +
+      `${fmt(b.floorMs)} ms (${fmt(b.floorTotalMs)} ms), exact mode's sharp decode ${fmt(b.decodeMs)} ms ` +
+      `(${fmt(b.decodeTotalMs)} ms), the OpenCV-exact bilinear stretch in TypeScript on the main thread ` +
+      `${fmt(b.bilinearMs)} ms (${fmt(b.bilinearTotalMs)} ms). With 2 in flight on ${r.machine.cores} cores the ` +
+      'stretch competes with the decoder threads for the same cores, so it adds to the wall time almost in full.',
+    '',
+    'Per file, 1 in flight, median over the rounds (ms):',
+    '',
+    table(
+      [
+        'file',
+        'format',
+        'size',
+        'progressive',
+        'floor',
+        'exact',
+        'fast',
+        'exact / floor',
+        'fast / exact',
+        'fast drift (mean)',
+      ],
+      p.perFile.map((f) => [
+        f.name,
+        f.format,
+        `${f.width}x${f.height}`,
+        f.format === 'jpeg' ? (f.progressive ? 'yes' : 'no') : '',
+        fmt(f.floorMs),
+        fmt(f.exactMs),
+        fmt(f.fastMs),
+        fmt(f.exactMs / f.floorMs, 2),
+        fmt(f.fastMs / f.exactMs, 2),
+        fmt(f.driftMean, 2),
+      ]),
+    ),
+    '',
+    'Fast mode asks libjpeg to decode at 1/2, 1/4 or 1/8 scale. That only shortens the inverse DCT: a progressive JPEG ' +
+      'still has all of its scans entropy-decoded into a whole-image coefficient buffer, which is most of its decode time, ' +
+      'so fast mode gains little on progressive files.' +
+      (p.scanCheck
+        ? ` The largest JPEG (${p.scanCheck.source}) re-encoded at quality 90, median of 5 at 1 in flight: ` +
+          p.scanCheck.rows
+            .map(
+              (x) =>
+                `${x.progressive ? 'progressive' : 'baseline'} exact ${fmt(x.exactMs)} ms, fast ${fmt(x.fastMs)} ms ` +
+                `(${fmt(x.exactMs / x.fastMs, 2)}x)`,
+            )
+            .join('; ') +
+          '.'
+        : ''),
+    '',
+    `Fast mode's drift from exact mode over the corpus (all bytes of all ${d.images} prepared images): max absolute ` +
+      `difference ${d.maxAbs}, mean ${fmt(d.meanAbs, 3)} grey levels; ${d.differing} of ${d.images} images differ at all ` +
+      `(the others are not JPEG or too small to shrink on load). Worst image: ${d.worst.name}, mean ` +
+      `${fmt(d.worst.meanAbs, 2)}, max ${d.worst.maxAbs}.`,
+  ].join('\n');
+}
+
+function brotli(r: BenchResults): string {
+  const rows = r.brotli;
+  if (!rows || rows.length === 0) return 'Skipped (no prepared images or the step failed; see the note).';
+  const exact1 =
+    r.prepare?.rows.find((x) => x.variant === 'exact' && x.inFlight === 1)?.wallMsPerImage ?? NaN;
+  const uploadMs = (bytes: number): number => ((bytes * 8) / 100e6) * 1000;
+  const body = table(
+    [
+      'quality',
+      'images',
+      'median ms',
+      'p95 ms',
+      'ratio',
+      'mean KB',
+      'upload ms at 100 Mbit/s',
+      '% of exact prepare',
+    ],
+    rows.map((x) => [
+      x.quality === r.defaultQuality ? `**${x.quality}** (default)` : String(x.quality),
+      String(x.images),
+      fmt(x.medianMs),
+      fmt(x.p95Ms),
+      fmt(x.ratio, 3),
+      fmt(x.meanBytes / 1024),
+      fmt(uploadMs(x.meanBytes)),
+      fmt((x.medianMs / exact1) * 100, 0),
+    ]),
+  );
+  return [
+    'Method: `brotliCompressSync` with the quality and the size hint `compress()` uses, one image at a time on the main ' +
+      'thread (so each figure is the CPU of one image on one core), on the exact-mode outputs (602,112 bytes each), images ' +
+      'spread over the corpus; qualities 10 and 11 on a few images only. "% of exact prepare" compares with exact ' +
+      "mode's wall ms/image at 1 in flight.",
+    '',
+    body,
+    '',
+    justify(rows, r.defaultQuality, exact1),
+  ].join('\n');
+}
+
+function justify(rows: readonly BrotliRow[], q: number, exactMs: number): string {
+  const d = rows.find((x) => x.quality === q);
+  const q0 = rows.find((x) => x.quality === 0);
+  const q5 = rows.find((x) => x.quality === 5);
+  if (!d) return `The default quality ${q} was not measured in this run.`;
+  const parts = [
+    `The default quality of \`compress()\` is ${q} (\`DEFAULT_BROTLI_QUALITY\`): ${fmt(d.medianMs)} ms an image, ` +
+      `${fmt((d.medianMs / exactMs) * 100, 0)}% of exact preparation, for a ratio of ${fmt(d.ratio, 3)}.`,
+  ];
+  if (q0)
+    parts.push(
+      `Quality 0 saves ${fmt(d.medianMs - q0.medianMs)} ms but sends ${fmt((q0.meanBytes - d.meanBytes) / 1024)} KB more an image.`,
+    );
+  if (q5) {
+    parts.push(
+      `Quality 5 saves a further ${fmt((d.meanBytes - q5.meanBytes) / 1024)} KB an image ` +
+        `(${fmt(((d.meanBytes - q5.meanBytes) * 8) / 1e5)} ms of upload at 100 Mbit/s) for ` +
+        `${fmt(q5.medianMs - d.medianMs)} ms more CPU; on a 2-core client that CPU comes out of decoding, so a higher ` +
+        'quality pays only when the uplink, not the CPU, is the bottleneck.',
+    );
+  }
+  return parts.join(' ');
+}
+
+function e2e(r: BenchResults): string {
+  const e = r.e2e;
+  if (!e) return 'Skipped (no corpus, no server or the step failed; see the note).';
+  const s = e.settings;
+  return [
+    'Method: `fromFiles` (corpus cycled) -> `hashImage` -> `resize` -> `compress` -> `correlate` -> `batch` -> ' +
+      '`classify` against the embedded server in a separate process, versus preparation only (`fromFiles` -> `resize` -> ' +
+      `\`releaseLeases\`), each run ${e.imagesPerRun} images, ${e.runs.length / 2} pair(s) alternating which goes first, ` +
+      `after an untimed warm-up of both. Settings: resize mode \`${s.mode}\`, ${s.inFlight} in flight, Brotli quality ` +
+      `${s.quality}, batches of ${BATCH_SIZE} or ${BATCH_WAIT_MS} ms, every other option at its default.`,
+    '',
+    table(
+      ['run', 'images', 'wall s', 'images/s', 'failed'],
+      e.runs.map((x) => [
+        x.kind === 'e2e' ? 'end to end' : 'preparation only',
+        String(x.images),
+        fmt(x.wallMs / 1000, 2),
+        fmt(x.imagesPerSecond),
+        String(x.tally.failed),
+      ]),
+    ),
+    '',
+    `Pooled: end to end ${fmt(e.e2eImagesPerSecond)} images/s, preparation only ${fmt(e.prepareImagesPerSecond)} ` +
+      `images/s, ratio **${fmt(e.ratio, 3)}** (pair by pair: median ${fmt(e.ratioPairs.median, 3)}, ` +
+      `${fmt(e.ratioPairs.min, 3)} to ${fmt(e.ratioPairs.max, 3)}). Step 2's exact mode at 2 in flight, from memory: ` +
+      `${fmt(r.prepare?.rows.find((x) => x.variant === s.mode && x.inFlight === s.inFlight)?.imagesPerSecond ?? NaN)} images/s.`,
+    '',
+    `CPU during the end-to-end runs: this process ${fmt(e.clientCpuMsPerImage)} ms an image (decode threads, hashing, ` +
+      `Brotli, gRPC), the server process ${fmt(e.serverCpuMsPerImage)} ms an image (on the same ${r.machine.cores} cores).` +
+      (e.firstFailure ? ` First failure: ${e.firstFailure}` : ''),
+  ].join('\n');
+}
+
+function memory(r: BenchResults): string {
+  const runs = r.memory;
+  if (!runs || runs.length === 0) return 'Skipped (no corpus, no server or the step failed; see the note).';
+  const first = runs[0]!.result;
+  return [
+    `Method: ${first.images} paths (the corpus cycled by an async generator) through the full pipeline of step 4 ` +
+      `(mode \`${first.settings.mode}\`, ${first.settings.inFlight} in flight, quality ${first.settings.quality}) in a fresh child ` +
+      "process (so the RSS is the pipeline's alone, not what steps 1 to 4 left behind), `process.memoryUsage()` " +
+      `sampled every second. "Flat" means a least-squares RSS slope over the second half within ±${FLAT_MB_PER_MIN} MB/min. ` +
+      'Two runs: with glibc malloc as it comes, and with its mmap threshold pinned to 128 KiB. glibc raises the threshold ' +
+      'to the size of every large block freed (up to 32 MiB), so after the first multi-megapixel decode the ~30 MB pixel ' +
+      'buffers come from heap arenas whose pages it keeps after free; pinned, each such buffer is mmapped and given back ' +
+      'when freed, so RSS follows the memory actually live.',
+    '',
+    table(
+      [
+        'allocator',
+        'images',
+        'min',
+        'images/s',
+        'failed',
+        'peak RSS MB',
+        'RSS mid / end MB',
+        'RSS slope 2nd half MB/min',
+        'peak heap MB',
+        'heap slope MB/min',
+        'server peak RSS MB',
+      ],
+      runs.map(({ label, env, result: m }) => [
+        env ? `${label} (\`${env}\`)` : label,
+        String(m.images),
+        fmt(m.wallS / 60),
+        fmt(m.imagesPerSecond),
+        String(m.tally.failed),
+        `**${fmt(m.peakRssMb)}**`,
+        `${fmt(m.rssMidMb)} / ${fmt(m.rssEndMb)}`,
+        `**${fmt(m.rssSlopeMbPerMin, 2)}**`,
+        fmt(m.peakHeapMb),
+        fmt(m.heapSlopeMbPerMin, 2),
+        fmt(m.serverPeakRssMb ?? NaN),
+      ]),
+    ),
+    ...runs.flatMap(({ label, result: m }) => memoryRun(label, m)),
+  ].join('\n');
+}
+
+function memoryRun(label: string, m: MemoryResult): string[] {
+  const step = Math.max(1, Math.ceil(m.samples.length / 16));
+  const picked = m.samples.filter((_, i) => i % step === 0 || i === m.samples.length - 1);
+  return [
+    '',
+    `${label}: RSS and heap over the run (each character a time slice; scale from 0 to the peak)` +
+      (m.tally.firstFailure ? `; first failure: ${m.tally.firstFailure}` : ''),
+    '',
+    '```text',
+    `RSS  ${sparkline(
+      m.samples.map((s) => s.rssMb),
+      60,
+      0,
+    )}  0..${fmt(m.peakRssMb, 0)} MB`,
+    `heap ${sparkline(
+      m.samples.map((s) => s.heapUsedMb),
+      60,
+      0,
+    )}  0..${fmt(m.peakHeapMb, 0)} MB`,
+    '```',
+    '',
+    table(
+      ['t (s)', 'images done', 'RSS MB', 'heap MB', 'external MB (Buffers included)', 'server RSS MB'],
+      picked.map((s) => [
+        fmt(s.t, 0),
+        String(s.done),
+        fmt(s.rssMb),
+        fmt(s.heapUsedMb),
+        fmt(s.externalMb),
+        fmt(s.serverRssMb ?? NaN),
+      ]),
+    ),
+  ];
+}
+
+function loop(r: BenchResults): string {
+  const e = r.e2e;
+  if (!e) return 'Skipped (no end-to-end run).';
+  return [
+    `Method: \`perf_hooks.monitorEventLoopDelay({ resolution: ${LOOP_RESOLUTION_MS} })\`, enabled during the timed ` +
+      `end-to-end runs of step 4 only; the histogram holds whole timer intervals, so the ${LOOP_RESOLUTION_MS} ms ` +
+      'resolution is subtracted.',
+    '',
+    table(
+      ['p50 ms', 'p99 ms', 'mean ms', 'max ms'],
+      [[fmt(e.loop.p50Ms), fmt(e.loop.p99Ms), fmt(e.loop.meanMs), fmt(e.loop.maxMs)]],
+    ),
+  ].join('\n');
+}
+
+function transport(r: BenchResults): string {
+  const t = r.transport;
+  if (!t) return 'Skipped (no server or the step failed; see the note).';
+  return [
+    `Method: ${t.images} raw 602,112-byte items made in memory (\`fromBuffers\`, format set to ` +
+      '`IMAGE_FORMAT_RAW_UINT8_BGR`, uncompressed) -> `correlate` -> `batch` -> `classify` to the server process, after a ' +
+      'warm-up of 64 on the same client; `process.cpuUsage()` around the run divided by the images.',
+    '',
+    table(
+      [
+        'images',
+        'wall s',
+        'images/s',
+        'client CPU ms/image',
+        'user',
+        'system',
+        'server CPU ms/image',
+        'failed',
+      ],
+      [
+        [
+          String(t.images),
+          fmt(t.wallMs / 1000, 2),
+          fmt(t.imagesPerSecond),
+          `**${fmt(t.clientCpuMsPerImage, 2)}**`,
+          fmt(t.clientUserMsPerImage, 2),
+          fmt(t.clientSystemMsPerImage, 2),
+          fmt(t.serverCpuMsPerImage, 2),
+          String(t.tally.failed),
+        ],
+      ],
+    ),
+  ].join('\n');
+}

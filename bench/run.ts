@@ -1,0 +1,154 @@
+/**
+ * `npm run bench`: measures preparation against the decode floor, Brotli qualities, the whole
+ * pipeline against a server in another process, memory over a long run, event-loop delay and the
+ * transport's CPU cost, and writes the figures to docs/performance.md (see `--help`).
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, extname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import { DEFAULT_BROTLI_QUALITY } from '../src/operators/compress.js';
+import { measureBrotli } from './brotli.js';
+import { benchConfig } from './config.js';
+import { defaultCorpusDir, loadCorpus, type CorpusFile } from './corpus.js';
+import { measureE2e, type PipelineSettings } from './e2e.js';
+import { loadAverage, machineInfo } from './machine.js';
+import { measureMemoryInChild, PINNED_MMAP_THRESHOLD, type MemoryRun } from './memory.js';
+import { measurePrepare } from './prepare.js';
+import { renderReport } from './report.js';
+import { note, type BenchResults, type CorpusSummary } from './results.js';
+import { startServerProcess, type ServerProcess } from './server.js';
+import { median, now } from './stats.js';
+import { measureTransport, syntheticImage } from './transport.js';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const config = benchConfig(process.argv.slice(2), repoRoot, defaultCorpusDir(repoRoot));
+const log = (text: string): void =>
+  void process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${text}\n`);
+
+const started = now();
+const results: BenchResults = {
+  config,
+  machine: machineInfo(),
+  loadStart: loadAverage(),
+  loadEnd: '',
+  startedAt: new Date().toISOString(),
+  durationS: 0,
+  defaultQuality: DEFAULT_BROTLI_QUALITY,
+  notes: new Map(),
+};
+
+/** Runs one section; a failure is written into the report instead of ending the run. */
+async function section<T>(n: number, name: string, work: () => Promise<T>): Promise<T | undefined> {
+  log(`${n}. ${name}`);
+  try {
+    return await work();
+  } catch (error) {
+    const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    note(results, n, `This step failed: ${message}`);
+    log(`${n}. ${name} failed: ${error instanceof Error ? (error.stack ?? message) : message}`);
+    return undefined;
+  }
+}
+
+log(`${config.size} run, load ${results.loadStart}, writing ${config.out}`);
+const files = await loadCorpus(config.corpusDir, config.corpusLimit);
+if (files === undefined) {
+  const why = `The corpus is absent (${config.corpusDir}); the steps that need it were skipped.`;
+  log(why);
+  for (const n of [1, 2, 3, 4, 5, 6]) note(results, n, why);
+} else {
+  results.corpus = await summarize(config.corpusDir, files);
+}
+
+let server: ServerProcess | undefined;
+try {
+  server = await section(7, 'server process', () => startServerProcess(repoRoot, config.server));
+  if (server) results.server = { how: server.how, address: server.address };
+
+  if (files) {
+    results.prepare = await section(1, 'floor and prepareImage, interleaved', () =>
+      measurePrepare(files, config.prepareRounds),
+    );
+    const prepared = results.prepare?.prepared;
+    if (prepared)
+      results.brotli = await section(3, 'Brotli qualities', async () =>
+        measureBrotli(prepared, config.brotli),
+      );
+  }
+  if (results.prepare === undefined) note(results, 2, 'No preparation figures: see step 1.');
+
+  const settings: PipelineSettings = { mode: config.mode, inFlight: 2, quality: DEFAULT_BROTLI_QUALITY };
+  if (files && server) {
+    const s = server;
+    results.e2e = await section(4, 'end to end', () =>
+      measureE2e(files, s, settings, config.e2e.imagesPerRun, config.e2e.pairs),
+    );
+    if (results.e2e === undefined)
+      note(results, 6, 'No event-loop figures: the end-to-end step did not run.');
+    const job = {
+      paths: files.map((f) => f.path),
+      address: s.address,
+      serverPid: s.pid,
+      settings,
+      images: config.memoryImages,
+    };
+    const variants = [
+      { label: 'default glibc malloc', env: {} },
+      { label: 'glibc mmap threshold pinned', env: PINNED_MMAP_THRESHOLD },
+    ];
+    const runs: MemoryRun[] = [];
+    for (const v of variants) {
+      const result = await section(5, `memory, ${job.images} images, child process, ${v.label}`, () =>
+        measureMemoryInChild(repoRoot, job, log, v.env),
+      );
+      const env = Object.entries(v.env)
+        .map(([k, x]) => `${k}=${x}`)
+        .join(' ');
+      if (result) runs.push({ label: v.label, env, result });
+    }
+    if (runs.length > 0) results.memory = runs;
+  } else if (!server) {
+    for (const n of [4, 5, 6]) note(results, n, 'Skipped: the server process did not start (see step 7).');
+  }
+
+  if (server) {
+    const s = server;
+    const images = results.prepare?.prepared.slice(0, 8) ?? [syntheticImage(1), syntheticImage(2)];
+    results.transport = await section(7, 'transport', () =>
+      measureTransport(s, images, config.transportImages),
+    );
+  }
+} finally {
+  await server?.stop();
+}
+
+results.loadEnd = loadAverage();
+results.durationS = (now() - started) / 1000;
+if (results.prepare) (results.prepare as { prepared: Uint8Array[] }).prepared = [];
+const report = renderReport(results);
+const out = extname(config.out) === '' ? `${config.out}.md` : config.out;
+await mkdir(dirname(out), { recursive: true });
+await writeFile(out, report);
+log(`wrote ${out} in ${(results.durationS / 60).toFixed(1)} min; load ${results.loadEnd}`);
+
+async function summarize(dir: string, list: readonly CorpusFile[]): Promise<CorpusSummary> {
+  const counts = new Map<string, number>();
+  for (const f of list) {
+    const ext = extname(f.name).slice(1).toLowerCase();
+    counts.set(ext, (counts.get(ext) ?? 0) + 1);
+  }
+  const mp = await Promise.all(
+    list.map(async (f) => {
+      const m = await sharp(f.data).metadata();
+      return ((m.width ?? 0) * (m.height ?? 0)) / 1e6;
+    }),
+  );
+  return {
+    dir,
+    files: list.length,
+    megabytes: list.reduce((a, f) => a + f.data.byteLength, 0) / 1024 / 1024,
+    formats: [...counts].map(([ext, n]) => `${n} ${ext}`).join(', '),
+    megapixels: { min: Math.min(...mp), median: median(mp), max: Math.max(...mp) },
+  };
+}
