@@ -73,3 +73,14 @@ export {
   type BenignLabel,
   type LiveLabel,
 } from './labels.js';
+export {
+  ClassificationError,
+  ClassificationInput,
+  ClassificationOutput,
+  Classification,
+  ClassifyRequest,
+  ClassifyResponse,
+  Deployment,
+  ErrorCode,
+  ListDeploymentsResponse,
+} from './generated/athena/models.js';

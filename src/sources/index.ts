@@ -10,3 +10,4 @@ export {
   type FetchResponse,
   type FromUrlsOptions,
 } from './fromUrls.js';
+export { type ReadFile } from '../internal/file-read.js';

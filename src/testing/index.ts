@@ -25,3 +25,4 @@ export { affiliateNotPermittedMessage, IMAGE_ERROR_PREFIX, MAX_ID_LENGTH } from 
 export { RST_STREAM_DETAILS } from './classify-stream.js';
 export { seededRandom, type Random } from './prng.js';
 export { jwtVerifier, type JwtVerifierOptions, type TokenVerifier } from './jwtVerifier.js';
+export { ClassifierServiceService, type ClassifierServiceServer } from '../generated/athena/athena.js';

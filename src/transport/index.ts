@@ -1,12 +1,13 @@
 // The athena-rx/transport entry point: the gRPC client, token sources and deployment helpers.
 export { AthenaClient, createAthenaClient, type AthenaClientOptions } from './AthenaClient.js';
 export { DEFAULT_ADDRESS, DEFAULT_CHANNEL_OPTIONS, MAX_MESSAGE_BYTES, isLoopbackAddress } from './channel.js';
-export { CLIENT_VERSION, LIBRARY_VERSION } from './version.js';
+export { CLIENT_LANGUAGE, CLIENT_VERSION, LIBRARY_VERSION } from './version.js';
 export {
   validateDeploymentId,
   newDeploymentId,
   selectDeployment,
   MAX_DEPLOYMENT_ID_LENGTH,
+  DEFAULT_DEPLOYMENT_PREFIX,
   type DeploymentStrategy,
   type DeploymentLister,
   type SelectDeploymentOptions,
