@@ -34,7 +34,9 @@ export function renderReport(r: BenchResults): string {
     `# Performance (${kind})`,
     '',
     `Written by \`npm run bench${r.config.size === 'full' ? '' : ` -- --${r.config.size}`}\` on ${r.startedAt} in ` +
-      `${fmt(r.durationS / 60)} minutes; do not edit by hand. Sources: \`bench/\`.`,
+      `${fmt(r.durationS / 60)} minutes; do not edit by hand. Sources: \`bench/\`. A full run (\`npm run bench\`) ` +
+      'takes about 40 minutes on this machine and writes this file; `npm run bench -- --quick` (about a minute, a subset) ' +
+      'and `-- --smoke` (seconds) write to a temporary file unless given `--out`.',
     '',
     `Load average (1, 5, 15 min) at start: ${r.loadStart}; at the end: ${r.loadEnd} (${r.machine.cores} cores). ` +
       'Other processes on the machine take CPU from every figure below alike, since the variants are interleaved.',

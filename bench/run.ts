@@ -16,6 +16,7 @@ import { loadAverage, machineInfo } from './machine.js';
 import { measureMemoryInChild, PINNED_MMAP_THRESHOLD, type MemoryRun } from './memory.js';
 import { measurePrepare } from './prepare.js';
 import { renderReport } from './report.js';
+import { checkTargets } from './targets.js';
 import { note, type BenchResults, type CorpusSummary } from './results.js';
 import { startServerProcess, type ServerProcess } from './server.js';
 import { median, now } from './stats.js';
@@ -130,6 +131,7 @@ const report = renderReport(results);
 const out = extname(config.out) === '' ? `${config.out}.md` : config.out;
 await mkdir(dirname(out), { recursive: true });
 await writeFile(out, report);
+for (const c of checkTargets(results)) log(`${c.status.padEnd(11)} ${c.target}: ${c.measured}`);
 log(`wrote ${out} in ${(results.durationS / 60).toFixed(1)} min; load ${results.loadEnd}`);
 
 async function summarize(dir: string, list: readonly CorpusFile[]): Promise<CorpusSummary> {
