@@ -20,10 +20,11 @@ describe('validateDeploymentId', () => {
     expect(validateDeploymentId(longest)).toBe(longest);
   });
 
-  it('counts characters, not UTF-16 units', () => {
-    const id = '\u{1F600}'.repeat(63);
-    expect(id.length).toBe(126);
+  it('counts UTF-16 units, as classify and the embedded server do', () => {
+    const id = '\u{1F600}'.repeat(31);
+    expect(id.length).toBe(62);
     expect(validateDeploymentId(id)).toBe(id);
+    expect(() => validateDeploymentId('\u{1F600}'.repeat(32))).toThrow(/at most 63 characters, got 64/);
   });
 
   it('refuses empty, too long and non-string ids', () => {

@@ -15,12 +15,13 @@ export const DEFAULT_DEPLOYMENT_PREFIX = 'athena-rx';
 const UUID_LENGTH = 36;
 
 /**
- * Checks a deployment id as the service would: a string, non-empty, at most 63 characters. Returns
- * the id; throws `TypeError` for a non-string and `RangeError` otherwise.
+ * Checks a deployment id as the service would: a string, non-empty, at most 63 characters counted
+ * in UTF-16 units (the count `classify` and the embedded server use too). Returns the id; throws
+ * `TypeError` for a non-string and `RangeError` otherwise.
  */
 export function validateDeploymentId(id: unknown): string {
   if (typeof id !== 'string') throw new TypeError(`deploymentId must be a string, got ${describe(id)}`);
-  const length = [...id].length;
+  const length = id.length;
   if (length === 0) throw new RangeError('deploymentId must not be empty');
   if (length > MAX_DEPLOYMENT_ID_LENGTH) {
     throw new RangeError(
@@ -37,7 +38,7 @@ export function validateDeploymentId(id: unknown): string {
 export function newDeploymentId(prefix: string = DEFAULT_DEPLOYMENT_PREFIX): string {
   if (typeof prefix !== 'string') throw new TypeError(`prefix must be a string, got ${describe(prefix)}`);
   const room = MAX_DEPLOYMENT_ID_LENGTH - UUID_LENGTH - 1;
-  if ([...prefix].length > room) throw new RangeError(`prefix must be at most ${room} characters`);
+  if (prefix.length > room) throw new RangeError(`prefix must be at most ${room} characters`);
   return prefix === '' ? randomUUID() : `${prefix}-${randomUUID()}`;
 }
 
@@ -99,7 +100,7 @@ function leastBacklog(deployments: readonly Deployment[]): string | undefined {
   let best: Deployment | undefined;
   for (const deployment of deployments) {
     const id = deployment.deploymentId;
-    if (id.length === 0 || [...id].length > MAX_DEPLOYMENT_ID_LENGTH) continue;
+    if (id.length === 0 || id.length > MAX_DEPLOYMENT_ID_LENGTH) continue;
     if (best === undefined || deployment.backlog < best.backlog) best = deployment;
   }
   return best?.deploymentId;
