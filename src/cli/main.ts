@@ -6,6 +6,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { fromEvent, map } from 'rxjs';
 import { AthenaError } from '../errors.js';
+import { cpuCount } from '../internal/validate.js';
+import { DEFAULT_BROTLI_QUALITY } from '../operators/compress.js';
 import { LIBRARY_VERSION } from '../transport/version.js';
 import { classifyCommand } from './classify.js';
 import { classifyOne } from './classify-one.js';
@@ -57,10 +59,15 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .argument('<inputs...>', 'image files, directories or http(s) URLs')
     .option('--deployment <id>', 'deployment id (env ATHENA_DEPLOYMENT_ID; default a fresh one)')
     .option('--affiliate <affiliate>', 'affiliate (env ATHENA_AFFILIATE; required except with --local)')
-    .option('--concurrency <n>', 'images decoded and resized at once', integer(1, 64), 2)
+    .option(
+      '--concurrency <n>',
+      'images decoded and resized at once (default: CPU cores)',
+      integer(1, 64),
+      cpuCount(),
+    )
     .option('--max-in-flight <n>', 'images sent and not yet answered', integer(1, 10_000), 256)
     .option('--batch-size <n>', 'images per request', integer(1, 1000), 32)
-    .option('--quality <n>', 'Brotli quality', integer(0, 11), 1)
+    .option('--quality <n>', 'Brotli quality', integer(0, 11), DEFAULT_BROTLI_QUALITY)
     .addOption(new Option('--resize <mode>', 'preparation mode').choices(['exact', 'fast']).default('exact'))
     .addOption(
       new Option('--format <format>', 'output format').choices(['table', 'jsonl', 'csv']).default('table'),

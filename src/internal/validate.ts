@@ -56,9 +56,17 @@ export function describe(value: unknown): string {
   return typeof value === 'object' ? 'an object' : String(value);
 }
 
-/** The number of CPU cores, without importing node:os at module top level. */
+/**
+ * The number of CPU cores, without importing node:os at module top level (browser bundles stay
+ * clean): `navigator.hardwareConcurrency` where it exists (browsers, Node >= 21), else node:os
+ * through `process.getBuiltinModule` (Node >= 20.16), else 2.
+ */
 export function cpuCount(): number {
   const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
   const fromNav = nav?.hardwareConcurrency;
-  return typeof fromNav === 'number' && fromNav > 0 ? fromNav : 2;
+  if (typeof fromNav === 'number' && fromNav > 0) return fromNav;
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  const os = proc?.getBuiltinModule?.('node:os') as { availableParallelism?: () => number } | undefined;
+  const fromOs = os?.availableParallelism?.();
+  return typeof fromOs === 'number' && fromOs > 0 ? fromOs : 2;
 }
