@@ -3,6 +3,8 @@
  *
  * The root entry point holds the railway types, the error family and the pure helpers; operators,
  * sources, transport and the embedded test server have their own entry points.
+ *
+ * @module athena-rx
  */
 export {
   AthenaError,

@@ -1,4 +1,8 @@
-// The athena-rx/nest entry point: a NestJS module providing one AthenaClient per application.
+/**
+ * The athena-rx/nest entry point: a NestJS module providing one AthenaClient per application.
+ *
+ * @module athena-rx/nest
+ */
 export {
   ATHENA_OPTIONS,
   ATHENA_TOKEN_SOURCE,

@@ -1,4 +1,8 @@
-// The athena-rx/operators entry point: one operator per module, explicit named exports only.
+/**
+ * The athena-rx/operators entry point: one operator per module, explicit named exports only.
+ *
+ * @module athena-rx/operators
+ */
 export { batch, DEFAULT_BATCH_MAX_BYTES, type BatchOptions } from './batch.js';
 export { classify, type ClassifyInput, type ClassifyOptions } from './classify.js';
 export { classifyEach, type ClassifyEachOptions } from './classifyEach.js';

@@ -1,4 +1,8 @@
-// The athena-rx/sources entry point: lazy, cold sources reading under a credit window.
+/**
+ * The athena-rx/sources entry point: lazy, cold sources reading under a credit window.
+ *
+ * @module athena-rx/sources
+ */
 export { fromBuffers, type FromBuffersOptions, type NamedBuffer } from './fromBuffers.js';
 export { fromDirectory, DEFAULT_IMAGE_EXTENSIONS, type FromDirectoryOptions } from './fromDirectory.js';
 export { fromFiles, type FromFilesOptions } from './fromFiles.js';

@@ -1,4 +1,8 @@
-// The athena-rx/testing entry point: the embedded Athena-compatible server for tests, benchmarks and local runs.
+/**
+ * The athena-rx/testing entry point: the embedded Athena-compatible server for tests, benchmarks and local runs.
+ *
+ * @module athena-rx/testing
+ */
 export {
   startAthenaServer,
   type AthenaServer,

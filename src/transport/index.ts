@@ -1,4 +1,8 @@
-// The athena-rx/transport entry point: the gRPC client, token sources and deployment helpers.
+/**
+ * The athena-rx/transport entry point: the gRPC client, token sources and deployment helpers.
+ *
+ * @module athena-rx/transport
+ */
 export { AthenaClient, createAthenaClient, type AthenaClientOptions } from './AthenaClient.js';
 export { DEFAULT_ADDRESS, DEFAULT_CHANNEL_OPTIONS, MAX_MESSAGE_BYTES, isLoopbackAddress } from './channel.js';
 export { CLIENT_LANGUAGE, CLIENT_VERSION, LIBRARY_VERSION } from './version.js';
