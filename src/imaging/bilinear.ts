@@ -43,12 +43,15 @@ export type VerticalArithmetic = 'vector' | 'fixed22';
  * - `channelOffsets`: byte offsets inside a pixel of the samples that become output channels 0, 1,
  *   2 (e.g. `[2, 1, 0]` turns RGB into BGR; `[0, 0, 0]` expands grey; for little-endian 16-bit
  *   samples point at the high byte: `[5, 3, 1]` for 16-bit RGB to BGR).
- * - `rowStride`: bytes from one row to the next; defaults to `width * pixelStride`.
+ * - `rowStride`: bytes from one row to the next; defaults to `width * pixelStride`. May be
+ *   negative for bottom-up storage (BMP), with `firstRow` pointing at the top row.
+ * - `firstRow`: byte offset of the top row; default 0.
  */
 export interface PixelLayout {
   readonly pixelStride: number;
   readonly channelOffsets: readonly [number, number, number];
   readonly rowStride?: number;
+  readonly firstRow?: number;
 }
 
 /** Packed 3-channel bytes, channels in the source order. */
@@ -106,9 +109,17 @@ function checkSizes(
     if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer`);
   }
   const rowStride = layout.rowStride ?? width * layout.pixelStride;
-  const last =
-    (height - 1) * rowStride + (width - 1) * layout.pixelStride + Math.max(...layout.channelOffsets);
-  if (last >= src.length) throw new RangeError(`source holds ${src.length} bytes, needs more than ${last}`);
+  const first = layout.firstRow ?? 0;
+  const lastRow = first + (height - 1) * rowStride;
+  const reach = (width - 1) * layout.pixelStride + Math.max(...layout.channelOffsets);
+  if (
+    Math.min(first, lastRow) + Math.min(...layout.channelOffsets) < 0 ||
+    Math.max(first, lastRow) + reach >= src.length
+  ) {
+    throw new RangeError(
+      `source of ${src.length} bytes is too small for ${width}x${height} pixels in this layout`,
+    );
+  }
 }
 
 function copyPixels(
@@ -123,9 +134,10 @@ function copyPixels(
     channelOffsets: [c0, c1, c2],
   } = layout;
   const rowStride = layout.rowStride ?? width * ps;
+  const first = layout.firstRow ?? 0;
   let o = 0;
   for (let y = 0; y < height; y++) {
-    let p = y * rowStride;
+    let p = first + y * rowStride;
     for (let x = 0; x < width; x++, p += ps, o += 3) {
       out[o] = src[p + c0]!;
       out[o + 1] = src[p + c1]!;
@@ -144,9 +156,10 @@ function halve(
 ): void {
   const { pixelStride: ps, channelOffsets: offsets } = layout;
   const rowStride = layout.rowStride ?? dstWidth * 2 * ps;
+  const first = layout.firstRow ?? 0;
   let o = 0;
   for (let y = 0; y < dstHeight; y++) {
-    const r0 = 2 * y * rowStride;
+    const r0 = first + 2 * y * rowStride;
     const r1 = r0 + rowStride;
     for (let x = 0; x < dstWidth; x++, o += 3) {
       const p = 2 * x * ps;
@@ -219,6 +232,7 @@ function separable(
 ): void {
   const { pixelStride: ps, channelOffsets: offsets } = layout;
   const rowStride = layout.rowStride ?? width * ps;
+  const first = layout.firstRow ?? 0;
   const xt = axisTable(width, dstWidth, true);
   const yt = axisTable(height, dstHeight, false);
   const rowLength = dstWidth * 3;
@@ -249,10 +263,10 @@ function separable(
     const firstInA = rowOfA === s0 || (rowOfB !== s0 && rowOfB === s1);
     const r0 = firstInA ? rowA : rowB;
     const r1 = firstInA ? rowB : rowA;
-    if ((firstInA ? rowOfA : rowOfB) !== s0) hresize(src, s0 * rowStride, taps, r0);
+    if ((firstInA ? rowOfA : rowOfB) !== s0) hresize(src, first + s0 * rowStride, taps, r0);
     if ((firstInA ? rowOfB : rowOfA) !== s1) {
       if (s1 === s0) r1.set(r0);
-      else hresize(src, s1 * rowStride, taps, r1);
+      else hresize(src, first + s1 * rowStride, taps, r1);
     }
     if (firstInA) [rowOfA, rowOfB] = [s0, s1];
     else [rowOfB, rowOfA] = [s0, s1];

@@ -21,8 +21,8 @@
  *
  * Both use the same libjpeg-turbo IDCT (`JDCT_ISLOW`, fancy upsampling), libpng and libwebp, so the
  * decoded samples are the same as long as the libraries agree; OpenCV's own GIF decoder (4.11 and
- * later) may differ on transparent pixels, and formats sharp cannot read from memory (BMP, PNM, PFM,
- * HDR, Sun raster) fail with `DECODE_FAILED`.
+ * later) may differ on transparent pixels. sharp cannot read BMP, netpbm, PFM, HDR or Sun raster
+ * from memory: `bmp.ts` and `netpbm.ts` decode the first two, the others fail with `DECODE_FAILED`.
  */
 import type sharpFactory from 'sharp';
 import type { FailOnOptions, Metadata, Sharp } from 'sharp';
@@ -108,6 +108,11 @@ function checkSize(meta: Metadata, maxPixels: number): void {
   const { width, height } = meta;
   if (!width || !height)
     throw new AthenaError('DECODE_FAILED', 'The image has no pixels (zero width or height)');
+  assertPixelCount(width, height, maxPixels);
+}
+
+/** Throws `IMAGE_TOO_MANY_PIXELS` when `width * height` is over the limit. */
+export function assertPixelCount(width: number, height: number, maxPixels: number): void {
   if (width * height > maxPixels) {
     throw new AthenaError(
       'IMAGE_TOO_MANY_PIXELS',

@@ -1,7 +1,9 @@
 import { AthenaError } from '../errors.js';
 import { ImageFormat } from '../generated/athena/models.js';
 import { resizeBilinear } from './bilinear.js';
-import { decodePixels, throwIfAborted } from './decode.js';
+import { decodeBmp } from './bmp.js';
+import { decodePixels, throwIfAborted, type DecodedPixels } from './decode.js';
+import { decodeNetpbm } from './netpbm.js';
 import { detectImageFormat } from './sniff.js';
 
 /** Width and height of the model input. */
@@ -66,15 +68,18 @@ const STRICTNESS: readonly DecodeStrictness[] = ['none', 'truncated', 'error', '
  * dropped, 16-bit reduced to the high byte, no colour management), then
  * `resize(448 x 448, INTER_LINEAR)` as a plain stretch, giving B, G, R bytes.
  *
- * Decoding runs in sharp's thread pool (sharp is imported on first use); the bilinear step is
- * integer TypeScript reproducing OpenCV's fixed-point arithmetic (a few milliseconds). An image
- * already 448 x 448 is decoded without resampling; bytes declared `IMAGE_FORMAT_RAW_UINT8_BGR`
- * pass through untouched.
+ * JPEG, PNG, WebP, GIF and TIFF are decoded in sharp's thread pool (sharp is imported on first
+ * use). BMP and PBM/PGM/PPM, which sharp cannot read from memory, are decoded in TypeScript after
+ * OpenCV's own decoders: 24/32-bit BMPs and binary PNM are read in place, while palette, 16-bit
+ * and ASCII files take one pass over their pixels on the main thread. The bilinear step is integer
+ * TypeScript reproducing OpenCV's fixed-point arithmetic (a few milliseconds). An image already
+ * 448 x 448 is decoded without resampling; bytes declared `IMAGE_FORMAT_RAW_UINT8_BGR` pass
+ * through untouched.
  *
  * Rejects with an `AthenaError`: `EMPTY_INPUT` (no bytes), `UNSUPPORTED_FORMAT` (not an image
- * format the service knows), `DECODE_FAILED` (damaged, zero-sized, or a format without a decoder
- * here: BMP, PNM, PFM, HDR, Sun raster), `IMAGE_TOO_MANY_PIXELS` (over `maxPixels`, found from the
- * header alone), `INVALID_INPUT` (raw bytes of the wrong length), `CANCELLED` (aborted).
+ * format the service knows), `DECODE_FAILED` (damaged, zero-sized, or without a decoder here:
+ * RLE-compressed BMP, PAM, PFM, HDR, Sun raster), `IMAGE_TOO_MANY_PIXELS` (over `maxPixels`, found
+ * from the header alone), `INVALID_INPUT` (raw bytes of the wrong length), `CANCELLED` (aborted).
  *
  * @example
  * ```ts
@@ -133,12 +138,7 @@ async function prepare(
   if (format === ImageFormat.IMAGE_FORMAT_UNSPECIFIED) {
     throw new AthenaError('UNSUPPORTED_FORMAT', 'The bytes are not in an image format the service accepts');
   }
-  const decoded = await decodePixels(bytes, {
-    maxPixels: options.maxPixels,
-    failOn: options.failOn,
-    shrinkTo: options.mode === 'fast' ? { width: MODEL_INPUT_SIZE, height: MODEL_INPUT_SIZE } : undefined,
-    signal: options.signal,
-  });
+  const decoded = await decode(bytes, format, options);
   throwIfAborted(options.signal);
   const data = resizeBilinear(
     decoded.data,
@@ -154,4 +154,28 @@ async function prepare(
     height: decoded.imageHeight,
     format: ImageFormat.IMAGE_FORMAT_RAW_UINT8_BGR,
   };
+}
+
+/** Bitmaps and netpbm files in TypeScript (sharp cannot read them from memory), the rest with sharp. */
+function decode(
+  bytes: Uint8Array,
+  format: ImageFormat,
+  options: Required<Pick<PrepareImageOptions, 'mode' | 'maxPixels' | 'failOn'>> &
+    Pick<PrepareImageOptions, 'signal'>,
+): Promise<DecodedPixels> {
+  switch (format) {
+    case ImageFormat.IMAGE_FORMAT_BMP:
+      return Promise.resolve().then(() => decodeBmp(bytes, options.maxPixels));
+    case ImageFormat.IMAGE_FORMAT_PBM:
+    case ImageFormat.IMAGE_FORMAT_PGM:
+    case ImageFormat.IMAGE_FORMAT_PPM:
+      return Promise.resolve().then(() => decodeNetpbm(bytes, options.maxPixels));
+    default:
+      return decodePixels(bytes, {
+        maxPixels: options.maxPixels,
+        failOn: options.failOn,
+        shrinkTo: options.mode === 'fast' ? { width: MODEL_INPUT_SIZE, height: MODEL_INPUT_SIZE } : undefined,
+        signal: options.signal,
+      });
+  }
 }

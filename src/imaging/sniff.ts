@@ -76,12 +76,15 @@ function isTiff(b: Uint8Array): boolean {
   );
 }
 
-/** `'BM'`, two reserved zero words and a known info-header size, so plain text starting "BM" is not a bitmap. */
+/**
+ * `'BM'`, two reserved zero words and a plausible info-header size (12, or 16 to 65535; OpenCV
+ * reads 12 and anything from 36), so plain text starting "BM" is not a bitmap.
+ */
 function isBmp(b: Uint8Array): boolean {
   if (b.length < 18 || b[0] !== 0x42 || b[1] !== 0x4d) return false;
   if (b[6] !== 0 || b[7] !== 0 || b[8] !== 0 || b[9] !== 0) return false;
-  const infoSize = b[14]! | (b[15]! << 8) | (b[16]! << 16) | (b[17]! << 24);
-  return [12, 16, 40, 52, 56, 64, 108, 124].includes(infoSize);
+  const infoSize = (b[14]! | (b[15]! << 8) | (b[16]! << 16) | (b[17]! << 24)) >>> 0;
+  return infoSize === 12 || (infoSize >= 16 && infoSize <= 0xffff);
 }
 
 function isSpace(c: number): boolean {
