@@ -56,6 +56,12 @@ describe('BMP as OpenCV reads it', () => {
     }
   });
 
+  it('24-bit bottom-up through the 2x area path', async () => {
+    const pattern = (x: number, y: number) => [(x * 3 + y) & 255, (x ^ y) & 255, (x * y) & 255];
+    const bmp = makeBmp({ width: 896, height: 896, bpp: 24, pixel: pattern });
+    await expectDecodedAs(bmp, bgr(896, 896, pattern), 896, 896);
+  });
+
   it('32-bit drops alpha, with or without bit-field masks', async () => {
     const withAlpha = (x: number, y: number) => [...colour(x, y), (x * 7 + y) & 255];
     const expected = bgr(300, 200, colour);
