@@ -25,14 +25,17 @@
  * `b0`, `b1` into a byte.
  *
  * - `'vector'`: `(((b0 * (S0 >> 4)) >> 16) + ((b1 * (S1 >> 4)) >> 16) + 2) >> 2`. This is what
- *   `VResizeLinearVec_32s8u` computes in every SIMD build (SSE2/AVX2 on x86-64, NEON on ARM:
- *   `v_mul_hi` of the values shifted right by 4 and packed to int16, summed, `v_rshr_pack_u<2>`),
- *   and what current OpenCV's scalar tail computes too (it was rewritten to match the vector code).
- *   For a 448-wide, 3-channel output the row holds 1344 bytes, a multiple of every vector width, so
- *   native production OpenCV computes every output byte this way. The default.
+ *   `VResizeLinearVec_32s8u` computes in SIMD builds (SSE2/AVX2 on x86-64, NEON on ARM: the values
+ *   shifted right by 4 and packed to int16, `v_mul_hi` with the weights, summed, `v_rshr_pack_u<2>`).
+ *   For 8-bit images OpenCV also specialises the scalar `VResizeLinear` to compute exactly this
+ *   (instead of the generic `FixedPtCast<int, uchar, 22>`), so SIMD and scalar builds agree: the
+ *   WebAssembly build of OpenCV 4.5.1 used as the test oracle (`@techstark/opencv-js`, compiled
+ *   without SIMD, so every byte takes the scalar loop) matches it on every byte tested. For a
+ *   448-wide, 3-channel output a row holds 1344 bytes, a multiple of every vector width, so native
+ *   x86-64 OpenCV computes every output byte in the vector loop. The default.
  * - `'fixed22'`: `(S0 * b0 + S1 * b1 + (1 << 21)) >> 22`, the generic `FixedPtCast<int, uchar, 22>`
- *   of builds without SIMD and of older scalar code. The WebAssembly build of OpenCV 4.5.1 used as a
- *   test oracle (`@techstark/opencv-js`, no SIMD) computes this. The two differ by 1 on some bytes.
+ *   rounding, which the 8-bit path does not use (it differs from `'vector'` by 1 on many bytes).
+ *   Kept to show, in the tests, that the oracle comparison can tell the two apart.
  */
 export type VerticalArithmetic = 'vector' | 'fixed22';
 

@@ -122,6 +122,7 @@ export function assertPixelCount(width: number, height: number, maxPixels: numbe
 }
 
 function orientedSize(meta: Metadata): [number, number] {
+  if (meta.autoOrient) return [meta.autoOrient.width, meta.autoOrient.height];
   return (meta.orientation ?? 1) >= 5 ? [meta.height!, meta.width!] : [meta.width!, meta.height!];
 }
 
