@@ -19,9 +19,11 @@
  *   back first when the file carries an Adobe APP14 marker.
  * - Animated GIF and WebP: the first frame.
  *
- * Both use the same libjpeg-turbo IDCT (`JDCT_ISLOW`, fancy upsampling), libpng and libwebp, so the
- * decoded samples are the same as long as the libraries agree; OpenCV's own GIF decoder (4.11 and
- * later) may differ on transparent pixels. sharp cannot read BMP, netpbm, PFM, HDR or Sun raster
+ * The codecs are the same families with the same defaults: sharp's mozjpeg decodes with
+ * libjpeg-turbo's code, as OpenCV's libjpeg-turbo does (`JDCT_ISLOW`, fancy upsampling), plus libpng
+ * and libwebp, so the decoded samples agree as long as those libraries do. Not verified against
+ * OpenCV: TIFF (OpenCV reads some layouts through `TIFFReadRGBA`), and GIF, which OpenCV 4.11 and
+ * later decode with their own code and which may differ on transparent pixels. sharp cannot read BMP, netpbm, PFM, HDR or Sun raster
  * from memory: `bmp.ts` and `netpbm.ts` decode the first two, the others fail with `DECODE_FAILED`.
  */
 import type sharpFactory from 'sharp';
@@ -65,7 +67,7 @@ export function loadSharp(): Promise<SharpFactory> {
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-/** Decodes `bytes` (any format sharp reads) into samples laid out for {@link resizeBilinear}. */
+/** Decodes `bytes` (any format sharp reads) into samples laid out for `resizeBilinear`. */
 export async function decodePixels(bytes: Uint8Array, options: DecodeOptions): Promise<DecodedPixels> {
   const sharp = await loadSharp();
   throwIfAborted(options.signal);
@@ -140,7 +142,7 @@ function shrinkOnLoad(pipeline: Sharp, meta: Metadata, target: { width: number; 
   }
 }
 
-/** CMYK JPEG (or TIFF) to packed BGR with OpenCV's `icvCvt_CMYK2BGR_8u_C4C3R`. */
+/** CMYK JPEG (or TIFF) to packed BGR with OpenCV's `icvCvt_CMYK2BGR_8u_C4C3R`, one pass on the main thread. */
 async function cmyk(
   pipeline: Sharp,
   bytes: Uint8Array,
