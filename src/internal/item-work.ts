@@ -75,21 +75,3 @@ function firstOrFailure(
       return () => subscription.unsubscribe();
     });
 }
-
-/**
- * Runs Promise-returning work as a cold Observable: nothing starts before subscribe, and unsubscribing
- * aborts the signal handed to the work.
- */
-export function abortable<T>(run: (signal: AbortSignal) => Promise<T>): Observable<T> {
-  return new Observable<T>((subscriber) => {
-    const controller = new AbortController();
-    run(controller.signal).then(
-      (value) => {
-        subscriber.next(value);
-        subscriber.complete();
-      },
-      (error: unknown) => subscriber.error(error),
-    );
-    return () => controller.abort();
-  });
-}

@@ -3,7 +3,8 @@
  * {@link TokenGrant} (see `token-answer.ts`), every failure an `OAuthError` that never shows a secret.
  * Unsubscribing aborts the request; the timeout runs on the endpoint's scheduler.
  */
-import { Observable, catchError, defer, from, map, switchMap, throwError, timeout } from 'rxjs';
+import { catchError, defer, from, map, switchMap, throwError, timeout, type Observable } from 'rxjs';
+import { abortable } from './abortable.js';
 import { OAuthError, redactUrl } from '../errors.js';
 import { clean, toGrant, type TokenAnswer, type TokenGrant } from './token-answer.js';
 import type { TokenEndpoint, TokenFetch, TokenHttpResponse } from './token-options.js';
@@ -50,33 +51,13 @@ export function requestToken(
 }
 
 function exchange(fetchFn: TokenFetch, url: string, body: string): Observable<TokenAnswer> {
-  return new Observable<TokenAnswer>((subscriber) => {
-    const controller = new AbortController();
-    let settled = false;
-    const headers = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
-    const subscription = defer(() =>
-      fetchFn(url, { method: 'POST', headers, body, signal: controller.signal }),
-    )
-      .pipe(switchMap((response: TokenHttpResponse) => readAnswer(response)))
-      .subscribe({
-        next: (value) => {
-          settled = true; // the body is read: nothing left to abort
-          subscriber.next(value);
-        },
-        error: (error: unknown) => {
-          settled = true;
-          subscriber.error(error);
-        },
-        complete: () => {
-          settled = true;
-          subscriber.complete();
-        },
-      });
-    return () => {
-      subscription.unsubscribe();
-      if (!settled) controller.abort();
-    };
-  });
+  const headers = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
+  // Settled once the body is read: nothing is left to abort after that.
+  return abortable((signal) =>
+    defer(() => fetchFn(url, { method: 'POST', headers, body, signal })).pipe(
+      switchMap((response: TokenHttpResponse) => readAnswer(response)),
+    ),
+  );
 }
 
 function readAnswer(response: TokenHttpResponse): Observable<TokenAnswer> {

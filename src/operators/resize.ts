@@ -1,4 +1,4 @@
-import { Observable, catchError, from, map, of, type ObservableInput, type OperatorFunction } from 'rxjs';
+import { type Observable, catchError, map, of, type ObservableInput, type OperatorFunction } from 'rxjs';
 import { AthenaError, type AthenaErrorCode } from '../errors.js';
 import {
   checkPrepareOptions,
@@ -6,6 +6,7 @@ import {
   type PreparedImage,
   type PrepareImageOptions,
 } from '../imaging/prepare.js';
+import { abortable } from '../internal/abortable.js';
 import { mapItems } from '../internal/item-work.js';
 import { assertFunction, assertInteger, cpuCount } from '../internal/validate.js';
 import { ImageFormat, RequestEncoding, toFailure, type ImageItem, type ItemOrFailure } from '../model.js';
@@ -77,30 +78,7 @@ export function resize(options: ResizeOptions = {}): OperatorFunction<ItemOrFail
       const error = new AthenaError('INVALID_INPUT', `${item.ref} is Brotli-encoded; resize before compress`);
       return of(toFailure(item, 'decode', error));
     }
-    return new Observable<PreparedImage>((subscriber) => {
-      const controller = new AbortController();
-      let settled = false;
-      const subscription = from(
-        prepare(item.data, { ...prepareOptions, format: item.format, signal: controller.signal }),
-      ).subscribe({
-        next: (prepared) => {
-          settled = true;
-          subscriber.next(prepared);
-        },
-        error: (error: unknown) => {
-          settled = true;
-          subscriber.error(error);
-        },
-        complete: () => {
-          settled = true;
-          subscriber.complete();
-        },
-      });
-      return () => {
-        if (!settled) controller.abort();
-        subscription.unsubscribe();
-      };
-    }).pipe(
+    return abortable((signal) => prepare(item.data, { ...prepareOptions, format: item.format, signal })).pipe(
       map((prepared): ItemOrFailure => ({
         ...item,
         data: prepared.data,
