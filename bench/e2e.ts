@@ -8,9 +8,9 @@ import { fromFiles } from '../src/sources/fromFiles.js';
 import { type PrepareMode } from '../src/imaging/prepare.js';
 import { cycledPaths, type CorpusFile } from './corpus.js';
 import { benchClient, classifyTail, deploymentFor, tally, type Tally } from './pipeline.js';
-import { loopMonitor, type LoopDelay } from './sampler.js';
+import { watchEventLoop, type LoopDelay } from './sampler.js';
 import { type ServerProcess } from './server.js';
-import { median, now } from './stats.js';
+import { mean, median, now } from './stats.js';
 import { type AthenaClient } from '../src/transport/AthenaClient.js';
 
 /** Settings shared by the end-to-end and memory runs. */
@@ -55,6 +55,11 @@ export interface RunFigure {
   readonly images: number;
   readonly wallMs: number;
   readonly imagesPerSecond: number;
+  /** CPU time of this process (all its threads) and of the server process, per image. */
+  readonly clientCpuMsPerImage: number;
+  readonly serverCpuMsPerImage: number;
+  /** Event-loop delay during the run (end-to-end runs only). */
+  readonly loop?: LoopDelay;
   readonly tally: Tally;
 }
 
@@ -68,9 +73,12 @@ export interface E2eResult {
   readonly ratio: number;
   /** The same ratio pair by pair: median, min, max. */
   readonly ratioPairs: { readonly median: number; readonly min: number; readonly max: number };
+  /** Over the end-to-end runs: p50 the median of the runs' p50, p99 and max the largest of the runs'. */
   readonly loop: LoopDelay;
   readonly clientCpuMsPerImage: number;
   readonly serverCpuMsPerImage: number;
+  /** This process's CPU per image in the preparation-only runs. */
+  readonly prepareCpuMsPerImage: number;
   readonly failed: number;
   readonly firstFailure?: string;
 }
@@ -90,29 +98,30 @@ export async function measureE2e(
 ): Promise<E2eResult> {
   const client = benchClient(server.address);
   const deploymentId = deploymentFor('e2e');
-  const loop = loopMonitor();
   const runs: RunFigure[] = [];
-  let cpuUs = 0;
-  let serverCpuMs = 0;
-  const run = async (kind: RunFigure['kind'], images: number, record: boolean): Promise<RunFigure> => {
+  const run = async (kind: RunFigure['kind'], images: number, record: boolean): Promise<void> => {
     const paths = cycledPaths(files, images);
     const serverCpu0 = server.cpuMs();
     const cpu0 = process.cpuUsage();
-    if (record && kind === 'e2e') loop.resume();
+    const loop = kind === 'e2e' ? watchEventLoop() : undefined;
     const t0 = now();
     const result = await tally(
       kind === 'e2e' ? fullPipeline(paths, client, deploymentId, settings) : preparePipeline(paths, settings),
     );
     const wallMs = now() - t0;
-    loop.pause();
-    if (record && kind === 'e2e') {
-      const cpu = process.cpuUsage(cpu0);
-      cpuUs += cpu.user + cpu.system;
-      serverCpuMs += server.cpuMs() - serverCpu0;
-    }
-    const figure = { kind, images, wallMs, imagesPerSecond: (images * 1000) / wallMs, tally: result };
+    const delay = loop?.stop();
+    const cpu = process.cpuUsage(cpu0);
+    const figure: RunFigure = {
+      kind,
+      images,
+      wallMs,
+      imagesPerSecond: (images * 1000) / wallMs,
+      clientCpuMsPerImage: (cpu.user + cpu.system) / 1000 / images,
+      serverCpuMsPerImage: (server.cpuMs() - serverCpu0) / images,
+      ...(delay ? { loop: delay } : {}),
+      tally: result,
+    };
     if (record) runs.push(figure);
-    return figure;
   };
   try {
     const warm = Math.min(files.length, imagesPerRun);
@@ -131,8 +140,10 @@ export async function measureE2e(
   const e2e = of('e2e');
   const prep = of('prepare');
   const pairRatios = e2e.map((r, i) => r.imagesPerSecond / (prep[i]?.imagesPerSecond ?? Number.NaN));
-  const e2eImages = e2e.reduce((a, r) => a + r.images, 0);
   const failures = e2e.filter((r) => r.tally.failed > 0);
+  const perImage = (list: RunFigure[], f: (r: RunFigure) => number): number =>
+    list.reduce((a, r) => a + f(r) * r.images, 0) / list.reduce((a, r) => a + r.images, 0);
+  const loops = e2e.flatMap((r) => (r.loop ? [r.loop] : []));
   return {
     settings,
     imagesPerRun,
@@ -141,9 +152,15 @@ export async function measureE2e(
     prepareImagesPerSecond: pooled(prep),
     ratio: pooled(e2e) / pooled(prep),
     ratioPairs: { median: median(pairRatios), min: Math.min(...pairRatios), max: Math.max(...pairRatios) },
-    loop: loop.result(),
-    clientCpuMsPerImage: cpuUs / 1000 / e2eImages,
-    serverCpuMsPerImage: serverCpuMs / e2eImages,
+    loop: {
+      p50Ms: median(loops.map((l) => l.p50Ms)),
+      p99Ms: Math.max(...loops.map((l) => l.p99Ms)),
+      maxMs: Math.max(...loops.map((l) => l.maxMs)),
+      meanMs: mean(loops.map((l) => l.meanMs)),
+    },
+    clientCpuMsPerImage: perImage(e2e, (r) => r.clientCpuMsPerImage),
+    serverCpuMsPerImage: perImage(e2e, (r) => r.serverCpuMsPerImage),
+    prepareCpuMsPerImage: perImage(prep, (r) => r.clientCpuMsPerImage),
     failed: failures.reduce((a, r) => a + r.tally.failed, 0),
     ...(failures[0]?.tally.firstFailure === undefined
       ? {}

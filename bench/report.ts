@@ -1,4 +1,5 @@
 import { type BrotliRow } from './brotli.js';
+import { type E2eResult } from './e2e.js';
 import { type MemoryResult } from './memory.js';
 import { type BenchResults } from './results.js';
 import { checkTargets, FLAT_MB_PER_MIN } from './targets.js';
@@ -39,7 +40,9 @@ export function renderReport(r: BenchResults): string {
       'and `-- --smoke` (seconds) write to a temporary file unless given `--out`.',
     '',
     `Load average (1, 5, 15 min) at start: ${r.loadStart}; at the end: ${r.loadEnd} (${r.machine.cores} cores). ` +
-      'Other processes on the machine take CPU from every figure below alike, since the variants are interleaved.',
+      'The benchmark keeps both cores busy itself (its own process, the server process, the memory runs), so the end ' +
+      'figure includes its own load; the start figure is what else was running. Other processes take CPU from every ' +
+      'figure alike, since the variants are interleaved.',
     '',
   ];
   for (const [heading, body] of sections(r)) {
@@ -81,6 +84,7 @@ function machine(r: BenchResults): string {
         ['CPU', `${m.cpuModel}, ${m.cores} cores`],
         ['memory', `${fmt(m.totalMemGb)} GB (${fmt(m.freeMemGb)} GB free at start)`],
         ['OS', m.os],
+        ['source', m.revision],
         ['Node.js', m.node],
         ['sharp / libvips', `${m.sharp} / ${m.libvips} (SIMD ${m.simd ? 'on' : 'off'})`],
         ['sharp concurrency', `${m.sharpConcurrency} libvips thread(s) per image (sharp's default here)`],
@@ -293,12 +297,24 @@ function e2e(r: BenchResults): string {
       `${s.quality}, batches of ${BATCH_SIZE} or ${BATCH_WAIT_MS} ms, every other option at its default.`,
     '',
     table(
-      ['run', 'images', 'wall s', 'images/s', 'failed'],
+      [
+        'run',
+        'images',
+        'wall s',
+        'images/s',
+        'client CPU ms/image',
+        'server CPU ms/image',
+        'loop p99 ms',
+        'failed',
+      ],
       e.runs.map((x) => [
         x.kind === 'e2e' ? 'end to end' : 'preparation only',
         String(x.images),
         fmt(x.wallMs / 1000, 2),
         fmt(x.imagesPerSecond),
+        fmt(x.clientCpuMsPerImage),
+        fmt(x.serverCpuMsPerImage),
+        x.loop ? fmt(x.loop.p99Ms) : '',
         String(x.tally.failed),
       ]),
     ),
@@ -308,10 +324,25 @@ function e2e(r: BenchResults): string {
       `${fmt(e.ratioPairs.min, 3)} to ${fmt(e.ratioPairs.max, 3)}). Step 2's exact mode at 2 in flight, from memory: ` +
       `${fmt(r.prepare?.rows.find((x) => x.variant === s.mode && x.inFlight === s.inFlight)?.imagesPerSecond ?? NaN)} images/s.`,
     '',
-    `CPU during the end-to-end runs: this process ${fmt(e.clientCpuMsPerImage)} ms an image (decode threads, hashing, ` +
-      `Brotli, gRPC), the server process ${fmt(e.serverCpuMsPerImage)} ms an image (on the same ${r.machine.cores} cores).` +
-      (e.firstFailure ? ` First failure: ${e.firstFailure}` : ''),
+    cpuBudget(e, r.machine.cores) + (e.firstFailure ? ` First failure: ${e.firstFailure}` : ''),
   ].join('\n');
+}
+
+/** Where the end-to-end CPU goes, and the throughput the cores allow at that cost. */
+function cpuBudget(e: E2eResult, cores: number): string {
+  const extra = e.clientCpuMsPerImage - e.prepareCpuMsPerImage;
+  const total = e.clientCpuMsPerImage + e.serverCpuMsPerImage;
+  return (
+    `CPU per image (all threads, from \`process.cpuUsage()\` and the server's /proc): preparation only ` +
+    `${fmt(e.prepareCpuMsPerImage)} ms; end to end ${fmt(e.clientCpuMsPerImage)} ms in this process ` +
+    `(${fmt(extra)} ms more: hashing, Brotli, correlation, batching, gRPC) plus ${fmt(e.serverCpuMsPerImage)} ms in ` +
+    `the server process (Brotli decompression, decoding the request, classifying), which shares the same ${cores} ` +
+    `cores here. With the cores saturated, throughput follows CPU per image: ${cores} cores / ` +
+    `${fmt(e.prepareCpuMsPerImage)} ms = ${fmt((cores * 1000) / e.prepareCpuMsPerImage)} images/s against ` +
+    `${cores} cores / ${fmt(total)} ms = ${fmt((cores * 1000) / total)} images/s, a ratio of ` +
+    `${fmt(e.prepareCpuMsPerImage / total, 3)}; without the server on the same machine it would be ` +
+    `${fmt(e.prepareCpuMsPerImage / e.clientCpuMsPerImage, 3)}.`
+  );
 }
 
 function memory(r: BenchResults): string {
@@ -361,11 +392,19 @@ function memory(r: BenchResults): string {
 }
 
 function memoryRun(label: string, m: MemoryResult): string[] {
+  const peak = m.samples.reduce((a, x) => (x.rssMb > a.rssMb ? x : a), m.samples[0]!);
+  const base = m.samples[0]!;
   const step = Math.max(1, Math.ceil(m.samples.length / 16));
   const picked = m.samples.filter((_, i) => i % step === 0 || i === m.samples.length - 1);
   return [
     '',
-    `${label}: RSS and heap over the run (each character a time slice; scale from 0 to the peak)` +
+    `${label}: at the peak (t = ${fmt(peak.t, 0)} s) RSS ${fmt(peak.rssMb)} MB = ${fmt(base.rssMb)} MB at start ` +
+      `(Node, sharp/libvips, gRPC loaded) + heap growth ${fmt(peak.heapUsedMb - base.heapUsedMb)} MB + external ` +
+      `(Buffers: file bytes in the window, decoded pixels not yet collected, prepared and compressed images) ` +
+      `${fmt(peak.externalMb - base.externalMb)} MB + the rest ${fmt(peak.rssMb - base.rssMb - (peak.heapUsedMb - base.heapUsedMb) - (peak.externalMb - base.externalMb))} ` +
+      'MB (libvips working memory, such as the whole-image coefficient buffer of a progressive JPEG, V8 heap not in ' +
+      'use, and allocator pages kept after free). RSS and heap over the run (each character a time slice; scale from 0 ' +
+      'to the peak)' +
       (m.tally.firstFailure ? `; first failure: ${m.tally.firstFailure}` : ''),
     '',
     '```text',
@@ -398,15 +437,37 @@ function memoryRun(label: string, m: MemoryResult): string[] {
 function loop(r: BenchResults): string {
   const e = r.e2e;
   if (!e) return 'Skipped (no end-to-end run).';
+  const runs = e.runs.filter((x) => x.loop !== undefined);
   return [
-    `Method: \`perf_hooks.monitorEventLoopDelay({ resolution: ${LOOP_RESOLUTION_MS} })\`, enabled during the timed ` +
-      `end-to-end runs of step 4 only; the histogram holds whole timer intervals, so the ${LOOP_RESOLUTION_MS} ms ` +
-      'resolution is subtracted.',
+    `Method: a fresh \`perf_hooks.monitorEventLoopDelay({ resolution: ${LOOP_RESOLUTION_MS} })\` during each timed ` +
+      'end-to-end run of step 4 (a monitor enabled again after a pause would count the pause as one delay); the ' +
+      `histogram holds whole timer intervals, so the ${LOOP_RESOLUTION_MS} ms resolution is subtracted. Over all runs: ` +
+      "p50 is the median of the runs' p50, p99 and max the largest of the runs'.",
     '',
     table(
-      ['p50 ms', 'p99 ms', 'mean ms', 'max ms'],
-      [[fmt(e.loop.p50Ms), fmt(e.loop.p99Ms), fmt(e.loop.meanMs), fmt(e.loop.maxMs)]],
+      ['run', 'p50 ms', 'p99 ms', 'mean ms', 'max ms'],
+      [
+        ...runs.map((x, i) => [
+          `end to end #${i + 1}`,
+          fmt(x.loop!.p50Ms),
+          fmt(x.loop!.p99Ms),
+          fmt(x.loop!.meanMs),
+          fmt(x.loop!.maxMs),
+        ]),
+        [
+          '**all runs**',
+          fmt(e.loop.p50Ms),
+          `**${fmt(e.loop.p99Ms)}**`,
+          fmt(e.loop.meanMs),
+          fmt(e.loop.maxMs),
+        ],
+      ],
     ),
+    '',
+    "What runs on the main thread per image: reading the file's bytes into an item, MD5 and SHA1 of the original " +
+      `file (\`hashImage\`), the exact bilinear stretch (${r.prepare ? `median ${fmt(r.prepare.breakdown.bilinearMs)} ms, ` : ''}` +
+      'longest on the largest photos), and encoding each batch of 32 into one protobuf message; decoding and Brotli run ' +
+      'on the libuv threadpool.',
   ].join('\n');
 }
 

@@ -30,7 +30,7 @@ const log = (text: string): void =>
 const started = now();
 const results: BenchResults = {
   config,
-  machine: machineInfo(),
+  machine: machineInfo(repoRoot),
   loadStart: loadAverage(),
   loadEnd: '',
   startedAt: new Date().toISOString(),

@@ -58,22 +58,25 @@ export interface LoopDelay {
 export const LOOP_RESOLUTION_MS = 10;
 
 /**
- * An event-loop delay monitor (`monitorEventLoopDelay`) that can be paused between the runs it
- * should see. The histogram records the whole interval between two ticks of its timer (the
- * resolution included: an idle loop shows about 10 ms at a 10 ms resolution), so the resolution is
- * subtracted to give the delay itself.
+ * Starts a fresh `monitorEventLoopDelay`; `stop()` disables it and gives its percentiles. One
+ * monitor per timed run: a monitor enabled again after a pause records the whole pause as one
+ * interval. The histogram records the whole interval between two ticks of its timer (the resolution
+ * included: an idle loop shows about 10 ms at a 10 ms resolution), so the resolution is subtracted
+ * to give the delay itself.
  */
-export function loopMonitor(): { resume(): void; pause(): void; result(): LoopDelay } {
+export function watchEventLoop(): { stop(): LoopDelay } {
   const histogram: IntervalHistogram = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
   const delay = (ns: number): number => Math.max(0, ns / 1e6 - LOOP_RESOLUTION_MS);
+  histogram.enable();
   return {
-    resume: () => histogram.enable(),
-    pause: () => histogram.disable(),
-    result: () => ({
-      p50Ms: delay(histogram.percentile(50)),
-      p99Ms: delay(histogram.percentile(99)),
-      maxMs: delay(histogram.max),
-      meanMs: delay(histogram.mean),
-    }),
+    stop: () => {
+      histogram.disable();
+      return {
+        p50Ms: delay(histogram.percentile(50)),
+        p99Ms: delay(histogram.percentile(99)),
+        maxMs: delay(histogram.max),
+        meanMs: delay(histogram.mean),
+      };
+    },
   };
 }
