@@ -36,7 +36,7 @@ export function renderReport(r: BenchResults): string {
     '',
     `Written by \`npm run bench${r.config.size === 'full' ? '' : ` -- --${r.config.size}`}\` on ${r.startedAt} in ` +
       `${fmt(r.durationS / 60)} minutes; do not edit by hand. Sources: \`bench/\`. A full run (\`npm run bench\`) ` +
-      'takes about 40 minutes on this machine and writes this file; `npm run bench -- --quick` (about a minute, a subset) ' +
+      'takes about 35 minutes on this machine and writes this file; `npm run bench -- --quick` (about a minute, a subset) ' +
       'and `-- --smoke` (seconds) write to a temporary file unless given `--out`.',
     '',
     `Load average (1, 5, 15 min) at start: ${r.loadStart}; at the end: ${r.loadEnd} (${r.machine.cores} cores). ` +
@@ -464,10 +464,10 @@ function loop(r: BenchResults): string {
       ],
     ),
     '',
-    "What runs on the main thread per image: reading the file's bytes into an item, MD5 and SHA1 of the original " +
+    'What runs on the main thread per image: MD5 and SHA1 of the original ' +
       `file (\`hashImage\`), the exact bilinear stretch (${r.prepare ? `median ${fmt(r.prepare.breakdown.bilinearMs)} ms, ` : ''}` +
-      'longest on the largest photos), and encoding each batch of 32 into one protobuf message; decoding and Brotli run ' +
-      'on the libuv threadpool.',
+      'longest on the largest photos), and encoding each batch of 32 into one protobuf message; file reads, decoding and Brotli ' +
+      'run on the libuv threadpool.',
   ].join('\n');
 }
 
