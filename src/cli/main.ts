@@ -11,10 +11,10 @@ import { DEFAULT_BROTLI_QUALITY } from '../operators/compress.js';
 import { LIBRARY_VERSION } from '../transport/version.js';
 import { classifyCommand } from './classify.js';
 import { classifyOne } from './classify-one.js';
-import { connect } from './connect.js';
+import { connect, type Connection } from './connect.js';
 import { listDeployments } from './deployments.js';
 import { serve } from './serve.js';
-import { resolveSettings, type ConnectionFlags } from './settings.js';
+import { resolveSettings, type ConnectionFlags, type ConnectionSettings } from './settings.js';
 import { openOutput } from './output.js';
 
 function integer(min: number, max: number) {
@@ -41,6 +41,18 @@ function connectionOptions(command: Command): Command {
 }
 
 type Flags = ConnectionFlags & { local?: boolean; rootCerts?: string };
+
+/** Settings, the affiliate (required except with --local) and an open connection, for the classify commands. */
+async function connectForClassify(
+  flags: Flags,
+): Promise<{ settings: ConnectionSettings; affiliate: string; connection: Connection }> {
+  const settings = resolveSettings(flags, process.env);
+  const affiliate = settings.affiliate ?? (flags.local ? 'athena-rx-local' : undefined);
+  if (!affiliate)
+    throw new AthenaError('INVALID_INPUT', 'an affiliate is required: --affiliate or ATHENA_AFFILIATE');
+  const connection = await connect(settings, { local: flags.local, rootCertsFile: flags.rootCerts });
+  return { settings, affiliate, connection };
+}
 
 function fail(error: unknown): number {
   const e = AthenaError.from(error);
@@ -76,11 +88,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option('-r, --recursive', 'walk directories recursively')
     .action(async (inputs: string[], flags: Flags & Record<string, unknown>) => {
       try {
-        const settings = resolveSettings(flags, process.env);
-        const affiliate = settings.affiliate ?? (flags.local ? 'athena-rx-local' : undefined);
-        if (!affiliate)
-          throw new AthenaError('INVALID_INPUT', 'an affiliate is required: --affiliate or ATHENA_AFFILIATE');
-        const connection = await connect(settings, { local: flags.local, rootCertsFile: flags.rootCerts });
+        const { settings, affiliate, connection } = await connectForClassify(flags);
         const output = await openOutput(flags.output as string | undefined);
         const interrupt = fromEvent(process, 'SIGINT').pipe(map(() => undefined));
         try {
@@ -141,11 +149,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--deadline <ms>', 'deadline of the call', integer(1, 3_600_000), 120_000)
     .action(async (file: string, flags: Flags & { format: 'table' | 'jsonl' | 'csv'; deadline: number }) => {
       try {
-        const settings = resolveSettings(flags, process.env);
-        const affiliate = settings.affiliate ?? (flags.local ? 'athena-rx-local' : undefined);
-        if (!affiliate)
-          throw new AthenaError('INVALID_INPUT', 'an affiliate is required: --affiliate or ATHENA_AFFILIATE');
-        const connection = await connect(settings, { local: flags.local, rootCertsFile: flags.rootCerts });
+        const { affiliate, connection } = await connectForClassify(flags);
         try {
           setExitCode(
             await classifyOne(
