@@ -15,6 +15,7 @@ import { intake } from './classify-intake.js';
 import type { ClassifyConfig } from './classify-options.js';
 import { createOrderBuffer } from './classify-order.js';
 import { createPendingTable, type Entry, type PendingTable } from './classify-pending.js';
+import { trampoline } from './trampoline.js';
 
 /** What `classify` takes. */
 export type ClassifyInput = ImageItem | ImageBatch | ItemFailure | Classified;
@@ -58,8 +59,13 @@ export function createClassifySession(
   let halfClosed = false;
   let failing = false;
   let closed = false;
-  let pumping = false;
-  let again = false;
+  const drain = trampoline(
+    () => {
+      admit();
+      write();
+    },
+    () => closed,
+  );
 
   const order = createOrderBuffer<{ outcome: Outcome; slot: boolean }>(
     config.ordered,
@@ -81,21 +87,7 @@ export function createClassifySession(
       core.pump();
     },
     pump() {
-      if (pumping) {
-        again = true;
-        return;
-      }
-      pumping = true;
-      try {
-        do {
-          again = false;
-          admit();
-          write();
-        } while (again && !closed);
-      } finally {
-        pumping = false;
-      }
-      maybeEnd();
+      if (drain()) maybeEnd();
     },
   };
   (core as { answers: SessionCore['answers'] }).answers = createAnswers(core);

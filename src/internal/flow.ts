@@ -28,6 +28,7 @@
 import { Observable, from, type ObservableInput, type Subscription } from 'rxjs';
 import { AthenaError } from '../errors.js';
 import { toFailure, type ItemOrFailure, type Lease } from '../model.js';
+import { trampoline } from './trampoline.js';
 import { assertInteger } from './validate.js';
 
 /** Items read and not yet released, per subscription, when a source is not told otherwise. */
@@ -94,8 +95,10 @@ export function fromPulled<E>(
     let exhausted = false;
     let failed: { error: unknown } | undefined;
     let closed = false;
-    let pumping = false;
-    let again = false;
+    const pump = trampoline(
+      () => step(),
+      () => closed,
+    );
     let flushing = false;
 
     const lease = (): Lease => {
@@ -226,22 +229,6 @@ export function fromPulled<E>(
         onPulled(result);
       }
     };
-
-    function pump(): void {
-      if (pumping) {
-        again = true;
-        return;
-      }
-      pumping = true;
-      try {
-        do {
-          again = false;
-          step();
-        } while (again && !closed);
-      } finally {
-        pumping = false;
-      }
-    }
 
     try {
       const source = open();
