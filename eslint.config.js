@@ -10,6 +10,7 @@ export default tseslint.config(
       'docs/api/**',
       'node_modules/**',
       '.doc-samples/**',
+      'wasm/**',
     ],
   },
   js.configs.recommended,
