@@ -71,10 +71,10 @@ const STRICTNESS: readonly DecodeStrictness[] = ['none', 'truncated', 'error', '
  * JPEG, PNG, WebP, GIF and TIFF are decoded in sharp's thread pool (sharp is imported on first
  * use). BMP and PBM/PGM/PPM, which sharp cannot read from memory, are decoded in TypeScript after
  * OpenCV's own decoders: 24/32-bit BMPs and binary PNM are read in place, while palette, 16-bit
- * and ASCII files take one pass over their pixels on the main thread. The bilinear step is integer
- * TypeScript reproducing OpenCV's fixed-point arithmetic (a few milliseconds). An image already
- * 448 x 448 is decoded without resampling; bytes declared `IMAGE_FORMAT_RAW_UINT8_BGR` pass
- * through untouched.
+ * and ASCII files take one pass over their pixels on the main thread. The bilinear step reproduces
+ * OpenCV's fixed-point arithmetic on the main thread in WebAssembly SIMD (about a millisecond;
+ * integer TypeScript where WebAssembly SIMD is missing). An image already 448 x 448 is decoded
+ * without resampling; bytes declared `IMAGE_FORMAT_RAW_UINT8_BGR` pass through untouched.
  *
  * Rejects with an `AthenaError`: `EMPTY_INPUT` (no bytes), `UNSUPPORTED_FORMAT` (not an image
  * format the service knows), `DECODE_FAILED` (damaged, zero-sized, or without a decoder here:
