@@ -45,37 +45,42 @@ export function hresize(row: usize, taps: usize, weights: usize, mask: usize, in
   }
 }
 
-// ((b0 * (S0 >> 4)) >> 16) + ((b1 * (S1 >> 4)) >> 16) + 2) >> 2 on four lanes.
+// `(b * (S >> 4)) >> 16` on four lanes. `S >> 4` is at most 255 * 2048 >> 4 = 32640, so it fills
+// the low i16 of its lane and the high i16 is 0, as in the splat weight `b` <= 2048: the i16 dot
+// product is then the plain product (one instruction where an i32 multiply takes two), which is
+// below 2^26, so its high half `>> 16` is at most 1020.
 // @ts-ignore: decorator
 @inline
-function vertical(p0: usize, p1: usize, b0: v128, b1: v128, two: v128): v128 {
-  const x = i32x4.shr_s(i32x4.mul(b0, i32x4.shr_s(v128.load(p0), 4)), 16);
-  const y = i32x4.shr_s(i32x4.mul(b1, i32x4.shr_s(v128.load(p1), 4)), 16);
-  return i32x4.shr_s(i32x4.add(i32x4.add(x, y), two), 2);
+function weighed(p: usize, b: v128): v128 {
+  return i32x4.shr_u(i32x4.dot_i16x8_s(i32x4.shr_s(v128.load(p), 4), b), 16);
+}
+
+// Eight such pairs `(A0 + A1 + 2) >> 2`, in i16 lanes (A0 + A1 is at most 2040).
+// @ts-ignore: decorator
+@inline
+function eight(p0: usize, p1: usize, b0: v128, b1: v128, two: v128): v128 {
+  const a0 = i16x8.narrow_i32x4_s(weighed(p0, b0), weighed(p0 + 16, b0));
+  const a1 = i16x8.narrow_i32x4_s(weighed(p1, b1), weighed(p1 + 16, b1));
+  return i16x8.shr_u(i16x8.add(i16x8.add(a0, a1), two), 2);
 }
 
 /**
  * Two int rows `r0`, `r1` of `n` values each into `n` bytes at `out`:
- * `(((b0 * (S0 >> 4)) >> 16) + ((b1 * (S1 >> 4)) >> 16) + 2) >> 2`. For weights in 0..2048 the
- * result is within 0..255, so the saturating narrows change nothing.
+ * `(((b0 * (S0 >> 4)) >> 16) + ((b1 * (S1 >> 4)) >> 16) + 2) >> 2`, for values `S` in
+ * 0..255 * 2048 and weights in 0..2048 (their sum at most 2049), so every result is within 0..255
+ * and no narrow saturates.
  */
 export function vresize(r0: usize, r1: usize, b0: i32, b1: i32, out: usize, n: i32): void {
   const w0 = i32x4.splat(b0);
   const w1 = i32x4.splat(b1);
-  const two = i32x4.splat(2);
+  const two = i16x8.splat(2);
   const count = <usize>n;
   let j: usize = 0;
   for (; j + 16 <= count; j += 16) {
     const p0 = r0 + (j << 2);
     const p1 = r1 + (j << 2);
-    const lo = i16x8.narrow_i32x4_s(
-      vertical(p0, p1, w0, w1, two),
-      vertical(p0 + 16, p1 + 16, w0, w1, two),
-    );
-    const hi = i16x8.narrow_i32x4_s(
-      vertical(p0 + 32, p1 + 32, w0, w1, two),
-      vertical(p0 + 48, p1 + 48, w0, w1, two),
-    );
+    const lo = eight(p0, p1, w0, w1, two);
+    const hi = eight(p0 + 32, p1 + 32, w0, w1, two);
     v128.store(out + j, i8x16.narrow_i16x8_u(lo, hi));
   }
   for (; j < count; j++) {
