@@ -4,7 +4,7 @@
  *
  * Where it runs: the separable pass with the default `'vector'` arithmetic, the one every photo
  * takes, runs its two inner loops as WebAssembly SIMD (`wasm/bilinear.ts`, embedded by
- * `npm run wasm` in `src/generated/wasm/`, driven by `bilinear-wasm.ts`), about six times faster
+ * `npm run wasm` in `src/generated/wasm/`, driven by `bilinear-wasm.ts`), five to nine times faster
  * than the TypeScript loops. The TypeScript loops below are the reference those kernels are tested
  * against byte for byte, and run instead where WebAssembly SIMD is missing, for a layout whose two
  * taps do not fit 16 bytes, and for `'fixed22'`. The copy and 2x paths are TypeScript. Everything
