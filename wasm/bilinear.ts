@@ -13,7 +13,7 @@ export function heapBase(): usize {
 /**
  * One source row into `n` pixels of ints `S[x] * a0 + S[x + pixelStride] * a1`, three per pixel.
  *
- * - `row`: the source row's bytes, readable for 16 bytes past the last tap.
+ * - `row`: the source row's bytes, readable for the 16 bytes from every tap.
  * - `taps`: per output pixel the i32 byte offset in `row` of its first tap.
  * - `weights`: per output pixel an i16x8 `[a0, a1, a0, a1, a0, a1, 0, 0]`.
  * - `mask`: an i8x16 swizzle that picks, from the 16 bytes at a tap, channel 0 at both taps,
