@@ -42,7 +42,7 @@ const DECODE_CODES: ReadonlySet<AthenaErrorCode> = new Set<AthenaErrorCode>([
  * ```
  *
  * Decoding runs on sharp's threads, `concurrency` images at once, so outputs may leave in another
- * order than they came; the bilinear step takes a few milliseconds on the main thread. Failures and
+ * order than they came; the bilinear step (WebAssembly SIMD) takes about a millisecond on the main thread. Failures and
  * items already prepared (raw BGR, any encoding) pass through; other Brotli-encoded items and images
  * that cannot be decoded become `decode` failures (`EMPTY_INPUT`, `UNSUPPORTED_FORMAT`,
  * `DECODE_FAILED`, `IMAGE_TOO_MANY_PIXELS`, `INVALID_INPUT`), anything else a `resize` failure.
