@@ -53,7 +53,7 @@ export interface Breakdown {
   readonly floorMs: number;
   /** sharp decode as exact mode asks for it (header probe, decode, colourspace), libuv thread. */
   readonly decodeMs: number;
-  /** The OpenCV-exact bilinear stretch in TypeScript, on the main thread. */
+  /** The OpenCV-exact bilinear stretch (WebAssembly SIMD), on the main thread. */
   readonly bilinearMs: number;
   /** Sums over the corpus, ms, to compare with the per-image medians. */
   readonly floorTotalMs: number;

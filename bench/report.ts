@@ -166,9 +166,10 @@ function prepare(r: BenchResults): string {
     '',
     `Where exact mode's time goes (one image at a time, medians over the corpus; sums in brackets): floor decode ` +
       `${fmt(b.floorMs)} ms (${fmt(b.floorTotalMs)} ms), exact mode's sharp decode ${fmt(b.decodeMs)} ms ` +
-      `(${fmt(b.decodeTotalMs)} ms), the OpenCV-exact bilinear stretch in TypeScript on the main thread ` +
+      `(${fmt(b.decodeTotalMs)} ms), the OpenCV-exact bilinear stretch (WebAssembly SIMD) on the main thread ` +
       `${fmt(b.bilinearMs)} ms (${fmt(b.bilinearTotalMs)} ms). With 2 in flight on ${r.machine.cores} cores the ` +
-      'stretch competes with the decoder threads for the same cores, so it adds to the wall time almost in full.',
+      'stretch competes with the decoder threads for the same cores, so it adds to the wall time almost in full; ' +
+      'the stretch reads only the source rows it needs, each copied once into the WebAssembly memory.',
     '',
     'Per file, 1 in flight, median over the rounds (ms):',
     '',
