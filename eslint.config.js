@@ -11,6 +11,7 @@ export default tseslint.config(
       'node_modules/**',
       '.doc-samples/**',
       'wasm/**',
+      '.bench-tmp/**',
     ],
   },
   js.configs.recommended,
