@@ -27,9 +27,10 @@
  * from memory: `bmp.ts` and `netpbm.ts` decode the first two, the others fail with `DECODE_FAILED`.
  */
 import type sharpFactory from 'sharp';
-import type { FailOnOptions, Metadata, Sharp } from 'sharp';
+import type { FailOnOptions, Metadata, Sharp, SharpOptions } from 'sharp';
 import { AthenaError } from '../errors.js';
 import type { PixelLayout } from './bilinear.js';
+import { readImageHeader, type ImageHeader } from './header.js';
 
 /** What the resize reads: decoded samples and where the B, G, R samples of each pixel are. */
 export interface DecodedPixels {
@@ -72,23 +73,19 @@ export async function decodePixels(bytes: Uint8Array, options: DecodeOptions): P
   const sharp = await loadSharp();
   throwIfAborted(options.signal);
   const input = { failOn: options.failOn, ignoreIcc: true, autoOrient: true, pages: 1, page: 0 };
-  let meta: Metadata;
-  try {
-    meta = await sharp(bytes, { ...input, limitInputPixels: false }).metadata();
-  } catch (error) {
-    throw decodeError(error);
-  }
-  checkSize(meta, options.maxPixels);
+  // Shrink-on-load needs the oriented size before decoding, which only sharp's probe reads (EXIF).
+  const header = readImageHeader(bytes);
+  const facts: DecodeFacts =
+    header && !(options.shrinkTo && header.format === 'jpeg') ? header : await probe(sharp, bytes, input);
+  checkSize(facts, options.maxPixels);
   throwIfAborted(options.signal);
 
   const pipeline = sharp(bytes, { ...input, limitInputPixels: options.maxPixels });
   try {
-    const [imageWidth, imageHeight] = orientedSize(meta);
-    if (meta.space === 'cmyk') return { ...(await cmyk(pipeline, bytes, meta)), imageWidth, imageHeight };
-    const sixteen = meta.depth === 'ushort';
-    const grey = (meta.channels ?? 3) <= 2;
-    if (!sixteen && options.shrinkTo && meta.format === 'jpeg')
-      shrinkOnLoad(pipeline, meta, options.shrinkTo);
+    if (facts.cmyk) return withImageSize(await cmyk(pipeline, bytes, facts.format === 'jpeg'));
+    const { sixteen, grey } = facts;
+    if (!sixteen && options.shrinkTo && facts.format === 'jpeg' && facts.oriented)
+      shrinkOnLoad(pipeline, facts.oriented, options.shrinkTo);
     pipeline.toColourspace(sixteen ? (grey ? 'grey16' : 'rgb16') : grey ? 'b-w' : 'srgb');
     const { data, info } = await pipeline
       .raw({ depth: sixteen ? 'ushort' : 'uchar' })
@@ -100,14 +97,47 @@ export async function decodePixels(bytes: Uint8Array, options: DecodeOptions): P
       info.channels <= 2
         ? { pixelStride: info.channels * bytesPerSample, channelOffsets: [at(0), at(0), at(0)] }
         : { pixelStride: info.channels * bytesPerSample, channelOffsets: [at(2), at(1), at(0)] };
+    const [imageWidth, imageHeight] = facts.oriented ?? [info.width, info.height];
     return { data: toBytes(data), width: info.width, height: info.height, layout, imageWidth, imageHeight };
   } catch (error) {
     throw decodeError(error);
   }
 }
 
-function checkSize(meta: Metadata, maxPixels: number): void {
-  const { width, height } = meta;
+/** What chooses the decode: the header's facts, and the oriented size when sharp's probe read it. */
+interface DecodeFacts extends Omit<ImageHeader, 'format'> {
+  readonly format: string | undefined;
+  readonly oriented?: readonly [number, number];
+}
+
+/** sharp's own header probe, for the formats `readImageHeader` leaves alone and for shrink-on-load. */
+async function probe(sharp: SharpFactory, bytes: Uint8Array, input: SharpOptions): Promise<DecodeFacts> {
+  let meta: Metadata;
+  try {
+    meta = await sharp(bytes, { ...input, limitInputPixels: false }).metadata();
+  } catch (error) {
+    throw decodeError(error);
+  }
+  const width = meta.width ?? 0;
+  const height = meta.height ?? 0;
+  return {
+    format: meta.format,
+    width,
+    height,
+    grey: (meta.channels ?? 3) <= 2,
+    sixteen: meta.depth === 'ushort',
+    cmyk: meta.space === 'cmyk',
+    oriented: orientedSize(meta),
+  };
+}
+
+/** A decode without resizing: the decoded size is the oriented size. */
+function withImageSize(d: Omit<DecodedPixels, 'imageWidth' | 'imageHeight'>): DecodedPixels {
+  return { ...d, imageWidth: d.width, imageHeight: d.height };
+}
+
+function checkSize(facts: { width: number; height: number }, maxPixels: number): void {
+  const { width, height } = facts;
   if (!width || !height)
     throw new AthenaError('DECODE_FAILED', 'The image has no pixels (zero width or height)');
   assertPixelCount(width, height, maxPixels);
@@ -125,12 +155,17 @@ export function assertPixelCount(width: number, height: number, maxPixels: numbe
 
 function orientedSize(meta: Metadata): [number, number] {
   if (meta.autoOrient) return [meta.autoOrient.width, meta.autoOrient.height];
-  return (meta.orientation ?? 1) >= 5 ? [meta.height!, meta.width!] : [meta.width!, meta.height!];
+  const width = meta.width ?? 0;
+  const height = meta.height ?? 0;
+  return (meta.orientation ?? 1) >= 5 ? [height, width] : [width, height];
 }
 
 /** Asks sharp for a size that makes libjpeg decode at exactly 1/s scale, s in 2, 4, 8. */
-function shrinkOnLoad(pipeline: Sharp, meta: Metadata, target: { width: number; height: number }): void {
-  const [width, height] = orientedSize(meta);
+function shrinkOnLoad(
+  pipeline: Sharp,
+  [width, height]: readonly [number, number],
+  target: { width: number; height: number },
+): void {
   // sharp picks factor s when the shrink is in [s + 1, 2s); asking for size / (s + 1) hits that.
   for (const s of [8, 4, 2]) {
     const w = Math.floor(width / (s + 1));
@@ -146,14 +181,14 @@ function shrinkOnLoad(pipeline: Sharp, meta: Metadata, target: { width: number; 
 async function cmyk(
   pipeline: Sharp,
   bytes: Uint8Array,
-  meta: Metadata,
+  isJpeg: boolean,
 ): Promise<Pick<DecodedPixels, 'data' | 'width' | 'height' | 'layout'>> {
   const { data, info } = await pipeline
     .pipelineColourspace('cmyk')
     .toColourspace('cmyk')
     .raw()
     .toBuffer({ resolveWithObject: true });
-  const invert = meta.format === 'jpeg' && hasAdobeMarker(bytes) ? 255 : 0;
+  const invert = isJpeg && hasAdobeMarker(bytes) ? 255 : 0;
   const pixels = info.width * info.height;
   const stride = info.channels;
   const out = new Uint8Array(pixels * 3);

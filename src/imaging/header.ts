@@ -1,0 +1,106 @@
+/**
+ * What exact decoding must know before it asks sharp for pixels, read from the header bytes of the
+ * common formats in JavaScript. Asking sharp for the same facts (`metadata()`) costs a second round
+ * trip through libuv's thread pool per image, which shows when every core is decoding: this read
+ * costs microseconds and no thread. Formats or layouts not handled here answer `undefined`, and the
+ * caller asks sharp.
+ */
+
+/** The facts of an image header that choose how it is decoded. */
+export interface ImageHeader {
+  readonly format: 'jpeg' | 'png' | 'webp';
+  /** Stored size (before EXIF orientation; the pixel count is the same either way). */
+  readonly width: number;
+  readonly height: number;
+  /** One grey channel (with or without alpha), as libvips reads it. */
+  readonly grey: boolean;
+  /** 16 bits per sample. */
+  readonly sixteen: boolean;
+  /** Four-channel CMYK (or YCCK) JPEG. */
+  readonly cmyk: boolean;
+}
+
+/** The header of a JPEG, PNG or WebP, or `undefined` when the bytes are anything else or unusual. */
+export function readImageHeader(b: Uint8Array): ImageHeader | undefined {
+  if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return jpeg(b);
+  if (b.length >= 26 && u32(b, 0) === 0x89504e47 && u32(b, 4) === 0x0d0a1a0a) return png(b);
+  if (b.length >= 30 && ascii(b, 0, 'RIFF') && ascii(b, 8, 'WEBP')) return webp(b);
+  return undefined;
+}
+
+/**
+ * The first start-of-frame segment: 8-bit precision and 1, 3 or 4 components, the ones libjpeg reads
+ * as grey, colour (YCbCr or RGB) and CMYK (or YCCK). Segments are walked by their lengths, so
+ * thumbnails inside APP segments are never mistaken for the frame.
+ */
+function jpeg(b: Uint8Array): ImageHeader | undefined {
+  let i = 2;
+  while (i + 4 <= b.length) {
+    if (b[i] !== 0xff) return undefined;
+    const marker = b[i + 1]!;
+    if (marker === 0xff) {
+      i += 1; // fill byte
+      continue;
+    }
+    // Standalone markers, start of scan and end of image: no frame header before them.
+    if (marker === 0xd8 || marker === 0xd9 || marker === 0xda || marker === 0x01) return undefined;
+    if (marker >= 0xd0 && marker <= 0xd7) return undefined;
+    const length = u16(b, i + 2);
+    if (length < 2) return undefined;
+    const isFrame = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
+    if (isFrame) {
+      if (length < 8 || i + 10 > b.length || b[i + 4] !== 8) return undefined;
+      const components = b[i + 9]!;
+      if (components !== 1 && components !== 3 && components !== 4) return undefined;
+      const height = u16(b, i + 5);
+      const width = u16(b, i + 7);
+      return {
+        format: 'jpeg',
+        width,
+        height,
+        grey: components === 1,
+        sixteen: false,
+        cmyk: components === 4,
+      };
+    }
+    i += 2 + length;
+  }
+  return undefined;
+}
+
+/** IHDR, the first chunk: bit depth 1 to 16 and colour types 0 (grey), 2, 3 (palette), 4 (grey + alpha), 6. */
+function png(b: Uint8Array): ImageHeader | undefined {
+  if (u32(b, 8) !== 13 || !ascii(b, 12, 'IHDR')) return undefined;
+  const depth = b[24]!;
+  const colour = b[25]!;
+  if (![1, 2, 4, 8, 16].includes(depth) || ![0, 2, 3, 4, 6].includes(colour)) return undefined;
+  const grey = colour === 0 || colour === 4;
+  return { format: 'png', width: u32(b, 16), height: u32(b, 20), grey, sixteen: depth === 16, cmyk: false };
+}
+
+/** The canvas of an extended WebP (`VP8X`), or the frame of a simple lossy (`VP8 `) or lossless (`VP8L`) one. */
+function webp(b: Uint8Array): ImageHeader | undefined {
+  const chunk = String.fromCharCode(b[12]!, b[13]!, b[14]!, b[15]!);
+  let size: [number, number] | undefined;
+  if (chunk === 'VP8X') {
+    size = [1 + u24le(b, 24), 1 + u24le(b, 27)];
+  } else if (chunk === 'VP8 ' && b[23] === 0x9d && b[24] === 0x01 && b[25] === 0x2a) {
+    size = [u16le(b, 26) & 0x3fff, u16le(b, 28) & 0x3fff];
+  } else if (chunk === 'VP8L' && b[20] === 0x2f) {
+    const bits = (b[21]! | (b[22]! << 8) | (b[23]! << 16) | (b[24]! << 24)) >>> 0;
+    size = [1 + (bits & 0x3fff), 1 + ((bits >>> 14) & 0x3fff)];
+  }
+  if (size === undefined) return undefined;
+  return { format: 'webp', width: size[0], height: size[1], grey: false, sixteen: false, cmyk: false };
+}
+
+const u16 = (b: Uint8Array, i: number): number => (b[i]! << 8) | b[i + 1]!;
+const u16le = (b: Uint8Array, i: number): number => b[i]! | (b[i + 1]! << 8);
+const u24le = (b: Uint8Array, i: number): number => b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16);
+const u32 = (b: Uint8Array, i: number): number => ((b[i]! << 24) | (b[i + 1]! << 16) | u16(b, i + 2)) >>> 0;
+
+function ascii(b: Uint8Array, offset: number, text: string): boolean {
+  if (b.length < offset + text.length) return false;
+  for (let i = 0; i < text.length; i++) if (b[offset + i] !== text.charCodeAt(i)) return false;
+  return true;
+}
