@@ -3,7 +3,7 @@ import { type ItemOrFailure, type Outcome } from '../src/model.js';
 import { compress, DEFAULT_BROTLI_QUALITY } from '../src/operators/compress.js';
 import { hashImage } from '../src/operators/hashImage.js';
 import { releaseLeases } from '../src/operators/releaseLeases.js';
-import { resize } from '../src/operators/resize.js';
+import { resize, type ResizeOptions } from '../src/operators/resize.js';
 import { fromFiles } from '../src/sources/fromFiles.js';
 import { type PrepareMode } from '../src/imaging/prepare.js';
 import { cycledPaths, type CorpusFile } from './corpus.js';
@@ -19,6 +19,8 @@ export interface PipelineSettings {
   /** `resize` concurrency (images decoded at once). */
   readonly inFlight: number;
   readonly quality: number;
+  /** `resize`'s `maxPixelsInFlight`; none when absent. */
+  readonly maxPixelsInFlight?: number;
 }
 
 /**
@@ -33,7 +35,7 @@ export function fullPipeline(
 ): Observable<Outcome> {
   return fromFiles(paths).pipe(
     hashImage(),
-    resize({ mode: settings.mode, concurrency: settings.inFlight }),
+    resize(resizeOptions(settings)),
     compress({ quality: settings.quality }),
     classifyTail(client, deploymentId),
   );
@@ -45,9 +47,14 @@ export function preparePipeline(
   settings: PipelineSettings,
 ): Observable<ItemOrFailure> {
   return fromFiles(paths).pipe(
-    resize({ mode: settings.mode, concurrency: settings.inFlight }),
+    resize(resizeOptions(settings)),
     releaseLeases(),
   );
+}
+
+function resizeOptions(settings: PipelineSettings): ResizeOptions {
+  const { mode, inFlight, maxPixelsInFlight } = settings;
+  return { mode, concurrency: inFlight, ...(maxPixelsInFlight === undefined ? {} : { maxPixelsInFlight }) };
 }
 
 export interface RunFigure {

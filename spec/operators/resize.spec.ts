@@ -180,7 +180,46 @@ describe('resize (marbles)', () => {
     expect(signals.map((signal) => signal.aborted)).toEqual([false]);
   });
 
+  it('keeps the pixels decoded at once under maxPixelsInFlight, in arrival order', () => {
+    /** Header bytes of a PNG of the given size: all the budget reads. */
+    const png = (ref: string, width: number, height: number): ImageItem => {
+      const data = Buffer.alloc(33);
+      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]).copy(data);
+      data.write('IHDR', 12, 'latin1');
+      data.writeUInt32BE(width, 16);
+      data.writeUInt32BE(height, 20);
+      data[24] = 8;
+      data[25] = 2;
+      return imageItem({ ref, data });
+    };
+    const items = {
+      a: png('a', 10, 8), // 80 pixels
+      b: png('b', 5, 4), // 20: fits beside a
+      c: png('c', 10, 5), // 50: waits for a and b
+      d: imageItem({ ref: 'd', data: new Uint8Array([9]) }), // size unknown: runs alone
+      e: png('e', 1, 1), // waits behind d
+    };
+    const run = (maxPixelsInFlight?: number): string[] => {
+      const ends: string[] = [];
+      const scheduler = testScheduler();
+      scheduler.run(({ cold }) => {
+        const prepare: PrepareWork = (bytes) => cold('---x|', { x: prepared(bytes.length) });
+        const options = maxPixelsInFlight === undefined ? {} : { maxPixelsInFlight };
+        cold<ItemOrFailure>('(abcde|)', items)
+          .pipe(resize({ prepare, concurrency: 5, ...options }))
+          .subscribe((o) => ends.push(`${o.ref}@${scheduler.now()}`));
+      });
+      return ends;
+    };
+    // Under a budget of 100: a and b at 0, c at 3, d alone at 6, e after d at 9.
+    expect(run(100)).toEqual(['a@3', 'b@3', 'c@6', 'd@9', 'e@12']);
+    // Without one, concurrency alone decides: all five at once.
+    expect(run()).toEqual(['a@3', 'b@3', 'c@3', 'd@3', 'e@3']);
+  });
+
   it('validates its options when called', () => {
+    expect(() => resize({ maxPixelsInFlight: 0 })).toThrow(RangeError);
+    expect(() => resize({ maxPixelsInFlight: 1.5 })).toThrow(TypeError);
     expect(() => resize({ concurrency: 0 })).toThrow(RangeError);
     expect(() => resize({ concurrency: 1.5 })).toThrow(TypeError);
     expect(() => resize({ mode: 'rough' as never })).toThrow(RangeError);

@@ -1,4 +1,12 @@
-import { type Observable, catchError, map, of, type ObservableInput, type OperatorFunction } from 'rxjs';
+import {
+  type Observable,
+  catchError,
+  defer,
+  map,
+  of,
+  type ObservableInput,
+  type OperatorFunction,
+} from 'rxjs';
 import { AthenaError, type AthenaErrorCode } from '../errors.js';
 import {
   checkPrepareOptions,
@@ -6,8 +14,10 @@ import {
   type PreparedImage,
   type PrepareImageOptions,
 } from '../imaging/prepare.js';
+import { readImageHeader } from '../imaging/header.js';
 import { abortable } from '../internal/abortable.js';
 import { mapItems } from '../internal/item-work.js';
+import { pixelBudget, type BudgetGate } from '../internal/pixel-budget.js';
 import { assertFunction, assertInteger, cpuCount } from '../internal/validate.js';
 import { ImageFormat, RequestEncoding, toFailure, type ImageItem, type ItemOrFailure } from '../model.js';
 
@@ -17,6 +27,14 @@ export type PrepareWork = (bytes: Uint8Array, options: PrepareImageOptions) => O
 export interface ResizeOptions extends Pick<PrepareImageOptions, 'mode' | 'maxPixels' | 'failOn'> {
   /** Images prepared at once. Default the number of CPU cores. */
   readonly concurrency?: number;
+  /**
+   * Most pixels decoded at once, summed over the images in flight: an image waits while its pixels
+   * would take the sum over this, so two 12-megapixel photos are not decoded side by side under a
+   * budget of 16,000,000 while a small one may join a large one. An image over the budget alone
+   * still runs, alone, as does one whose size its header does not tell (formats other than JPEG,
+   * PNG and WebP). Default: no budget, only `concurrency`.
+   */
+  readonly maxPixelsInFlight?: number;
   /** The preparation; default `prepareImage` (sharp, loaded on first use). For tests. */
   readonly prepare?: PrepareWork;
 }
@@ -58,6 +76,7 @@ const DECODE_CODES: ReadonlySet<AthenaErrorCode> = new Set<AthenaErrorCode>([
  * @param options.maxPixels decompression-bomb limit, default 100,000,000
  * @param options.failOn decoder strictness, default `'error'`
  * @param options.concurrency images at once, default the number of CPU cores
+ * @param options.maxPixelsInFlight most pixels decoded at once over the images in flight, default none
  * @param options.prepare the preparation, default `prepareImage`
  */
 export function resize(options: ResizeOptions = {}): OperatorFunction<ItemOrFailure, ItemOrFailure> {
@@ -66,8 +85,12 @@ export function resize(options: ResizeOptions = {}): OperatorFunction<ItemOrFail
     options.concurrency === undefined ? cpuCount() : assertInteger('concurrency', options.concurrency, 1);
   const prepare =
     options.prepare === undefined ? prepareImage : assertFunction<PrepareWork>('prepare', options.prepare);
+  const budget =
+    options.maxPixelsInFlight === undefined
+      ? undefined
+      : assertInteger('maxPixelsInFlight', options.maxPixelsInFlight, 1);
 
-  const work = (item: ImageItem): Observable<ItemOrFailure> => {
+  const work = (item: ImageItem, gate: BudgetGate | undefined): Observable<ItemOrFailure> => {
     if (
       item.format === ImageFormat.IMAGE_FORMAT_RAW_UINT8_BGR &&
       item.encoding === RequestEncoding.REQUEST_ENCODING_BROTLI
@@ -78,7 +101,9 @@ export function resize(options: ResizeOptions = {}): OperatorFunction<ItemOrFail
       const error = new AthenaError('INVALID_INPUT', `${item.ref} is Brotli-encoded; resize before compress`);
       return of(toFailure(item, 'decode', error));
     }
-    return abortable((signal) => prepare(item.data, { ...prepareOptions, format: item.format, signal })).pipe(
+    const run = (): Observable<PreparedImage> =>
+      abortable((signal) => prepare(item.data, { ...prepareOptions, format: item.format, signal }));
+    return (gate ? gate(pixelsOf(item.data, budget!), run) : run()).pipe(
       map((prepared): ItemOrFailure => ({
         ...item,
         data: prepared.data,
@@ -94,5 +119,17 @@ export function resize(options: ResizeOptions = {}): OperatorFunction<ItemOrFail
     );
   };
 
-  return mapItems(work, { concurrency, stage: 'resize', code: 'UNKNOWN' });
+  return (source) =>
+    defer(() => {
+      const gate = budget === undefined ? undefined : pixelBudget(budget);
+      return source.pipe(
+        mapItems((item) => work(item, gate), { concurrency, stage: 'resize', code: 'UNKNOWN' }),
+      );
+    });
+}
+
+/** The pixels an image decodes to, from its header; the whole budget when the header does not say. */
+function pixelsOf(bytes: Uint8Array, budget: number): number {
+  const header = readImageHeader(bytes);
+  return header === undefined ? budget : Math.min(budget, header.width * header.height);
 }
