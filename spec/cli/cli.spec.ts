@@ -75,6 +75,21 @@ describe('athena-rx CLI (built binary)', () => {
       expect(row).toMatch(/UnknownCSAM|Lakeside|Mountains|Trees|Seashore|Ducks|Goose/);
   });
 
+  it('decodes under a pixel budget with --max-pixels-in-flight and still classifies every image', async () => {
+    const run = await runCli([
+      'classify',
+      '--local',
+      '--max-pixels-in-flight',
+      '1000000',
+      '--format',
+      'jsonl',
+      samples,
+    ]);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('5 images: 5 classified, 0 failed');
+    expect(run.stdout.trim().split('\n')).toHaveLength(5);
+  });
+
   it('writes JSON lines, and exit code 2 when a corrupt image and a missing file are among good ones', async () => {
     const missing = join(dir, 'missing.png');
     const run = await runCli(['classify', '--local', '--format', 'jsonl', dir, missing]);
@@ -193,6 +208,9 @@ describe('athena-rx CLI (built binary)', () => {
 
   it('refuses bad arguments with exit code 1', async () => {
     expect((await runCli(['classify', '--local', '--batch-size', '0', samples])).code).toBe(1);
+    const budget = await runCli(['classify', '--local', '--max-pixels-in-flight', '0', samples]);
+    expect(budget.code).toBe(1);
+    expect(budget.stderr).toContain('--max-pixels-in-flight');
     const noAffiliate = await runCli(['classify', '--address', served.address, '--insecure', samples]);
     expect(noAffiliate.code).toBe(1);
     expect(noAffiliate.stderr).toContain('affiliate');

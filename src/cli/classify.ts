@@ -22,6 +22,8 @@ export interface ClassifyCommandOptions {
   deployment?: string;
   affiliate: string;
   concurrency: number;
+  /** `resize`'s budget of pixels decoded at once; none when absent. */
+  maxPixelsInFlight?: number;
   maxInFlight: number;
   batchSize: number;
   quality: number;
@@ -84,7 +86,11 @@ export async function classifyCommand(
   const outcomes$ = source.pipe(
     tracker.countInputs(),
     hashImage(),
-    resize({ mode: options.resize, concurrency: options.concurrency }),
+    resize({
+      mode: options.resize,
+      concurrency: options.concurrency,
+      ...(options.maxPixelsInFlight === undefined ? {} : { maxPixelsInFlight: options.maxPixelsInFlight }),
+    }),
     compress({ quality: options.quality }),
     correlate(),
     batch({ size: options.batchSize }),

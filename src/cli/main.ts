@@ -77,6 +77,11 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       integer(1, 64),
       cpuCount(),
     )
+    .option(
+      '--max-pixels-in-flight <n>',
+      'most pixels decoded at once over the images being resized (default: no limit)',
+      integer(1, 10_000_000_000),
+    )
     .option('--max-in-flight <n>', 'images sent and not yet answered', integer(1, 10_000), 256)
     .option('--batch-size <n>', 'images per request', integer(1, 1000), 32)
     .option('--quality <n>', 'Brotli quality', integer(0, 11), DEFAULT_BROTLI_QUALITY)
@@ -99,6 +104,9 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
                 ...(settings.deployment === undefined ? {} : { deployment: settings.deployment }),
                 affiliate,
                 concurrency: flags.concurrency as number,
+                ...(flags.maxPixelsInFlight === undefined
+                  ? {}
+                  : { maxPixelsInFlight: flags.maxPixelsInFlight as number }),
                 maxInFlight: flags.maxInFlight as number,
                 batchSize: flags.batchSize as number,
                 quality: flags.quality as number,
