@@ -46,10 +46,7 @@ export function preparePipeline(
   paths: AsyncIterable<string>,
   settings: PipelineSettings,
 ): Observable<ItemOrFailure> {
-  return fromFiles(paths).pipe(
-    resize(resizeOptions(settings)),
-    releaseLeases(),
-  );
+  return fromFiles(paths).pipe(resize(resizeOptions(settings)), releaseLeases());
 }
 
 function resizeOptions(settings: PipelineSettings): ResizeOptions {

@@ -3,7 +3,7 @@ import sharp from 'sharp';
 /**
  * The physical limit of exact preparation: a bare sharp decode of the whole file to raw pixels with
  * the decoder settings exact mode uses (EXIF orientation applied, embedded ICC profile ignored), no
- * header probe, no colourspace step, no resize. Exact mode must decode every pixel of the original
+ * header read, no colourspace step, no resize. Exact mode must decode every pixel of the original
  * (the bilinear stretch reads them all), so it cannot beat this.
  */
 export async function floorDecode(data: Uint8Array): Promise<number> {

@@ -102,7 +102,7 @@ export async function measureMemory(
 
 /** One memory run and the allocator environment it ran under. */
 export interface MemoryRun {
-  /** e.g. `default glibc malloc`. */
+  /** e.g. `defaults`. */
   readonly label: string;
   /** Environment variables set for the child, as `NAME=value` text; empty for none. */
   readonly env: string;
@@ -113,11 +113,16 @@ export interface MemoryRun {
  * glibc raises its mmap threshold to the size of every large block freed, up to 32 MiB; after the
  * first multi-megapixel decode, 30 MB pixel buffers come from the heap arenas instead of mmap and
  * their pages are kept after free. Pinning the threshold keeps large buffers on mmap, so freeing
- * one returns it to the system. The second memory run measures the pipeline with this setting.
+ * one returns it to the system; transparent huge pages for those mappings (`hugetlb=1`, glibc 2.35
+ * and later, ignored before) take most of the page-fault cost of that back; two arenas instead of
+ * one per thread keep the small blocks together.
  */
-export const PINNED_MMAP_THRESHOLD: Readonly<Record<string, string>> = {
-  GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=131072',
+export const TUNED_GLIBC: Readonly<Record<string, string>> = {
+  GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=131072:glibc.malloc.hugetlb=1:glibc.malloc.arena_max=2',
 };
+
+/** The decode pixel budget of the memory-bounded run: one 12-megapixel photo and a few small ones at once. */
+export const BOUNDED_PIXELS_IN_FLIGHT = 16_000_000;
 
 /**
  * Runs {@link measureMemory} in a fresh child process (`bench/memory-process.ts` under tsx), so the

@@ -51,7 +51,7 @@ export interface Drift {
 /** Where exact mode's time goes, one image at a time (medians over the corpus, ms). */
 export interface Breakdown {
   readonly floorMs: number;
-  /** sharp decode as exact mode asks for it (header probe, decode, colourspace), libuv thread. */
+  /** sharp decode as exact mode asks for it (header read, decode, colourspace), libuv thread. */
   readonly decodeMs: number;
   /** The OpenCV-exact bilinear stretch (WebAssembly SIMD), on the main thread. */
   readonly bilinearMs: number;

@@ -143,7 +143,7 @@ function floor(r: BenchResults): string {
   if (!r.prepare) return 'Skipped (no corpus or the step failed; see the note).';
   return [
     'Method: `sharp(bytes, { autoOrient: true, ignoreIcc: true }).raw().toBuffer()` on every corpus file: the same ' +
-      'decoder settings as exact mode, with no header probe, colourspace step or resize. Exact mode has to decode every ' +
+      'decoder settings as exact mode, with no header read, colourspace step or resize. Exact mode has to decode every ' +
       'pixel of the original too, so this is its physical limit; JPEG decoding is almost all of its CPU time. Measured in ' +
       `the same ${r.prepare.rounds} rounds as step 2 (see there).`,
     '',
@@ -169,7 +169,9 @@ function prepare(r: BenchResults): string {
       `(${fmt(b.decodeTotalMs)} ms), the OpenCV-exact bilinear stretch (WebAssembly SIMD) on the main thread ` +
       `${fmt(b.bilinearMs)} ms (${fmt(b.bilinearTotalMs)} ms). With 2 in flight on ${r.machine.cores} cores the ` +
       'stretch competes with the decoder threads for the same cores, so it adds to the wall time almost in full; ' +
-      'the stretch reads only the source rows it needs, each copied once into the WebAssembly memory.',
+      'the stretch reads only the source rows it needs, each copied once into the WebAssembly memory. The facts that ' +
+      'choose the decode (size, grey, 16-bit, CMYK) come from the JPEG, PNG or WebP header read in JavaScript, not from ' +
+      "a sharp probe, which would add a second trip through libuv's thread pool per image.",
     '',
     'Per file, 1 in flight, median over the rounds (ms):',
     '',
@@ -355,14 +357,16 @@ function memory(r: BenchResults): string {
       `(mode \`${first.settings.mode}\`, ${first.settings.inFlight} in flight, quality ${first.settings.quality}) in a fresh child ` +
       "process (so the RSS is the pipeline's alone, not what steps 1 to 4 left behind), `process.memoryUsage()` " +
       `sampled every second. "Flat" means a least-squares RSS slope over the second half within ±${FLAT_MB_PER_MIN} MB/min. ` +
-      'Two runs: with glibc malloc as it comes, and with its mmap threshold pinned to 128 KiB. glibc raises the threshold ' +
-      'to the size of every large block freed (up to 32 MiB), so after the first multi-megapixel decode the ~30 MB pixel ' +
-      'buffers come from heap arenas whose pages it keeps after free; pinned, each such buffer is mmapped and given back ' +
-      'when freed, so RSS follows the memory actually live.',
+      'Two runs. "defaults": every setting as it comes, glibc malloc included. "memory-bounded": the deployment ' +
+      'docs/flow-control.md describes for memory-limited hosts, `resize({ maxPixelsInFlight })` plus glibc tunables: ' +
+      'the mmap threshold pinned to 128 KiB (glibc raises it to the size of every large block freed, up to 32 MiB, so ' +
+      'after the first multi-megapixel decode the ~30 MB pixel buffers come from heap arenas whose pages it keeps after ' +
+      'free; pinned, each is mmapped and given back when freed), transparent huge pages for those mappings (most of ' +
+      'the page-fault cost back) and two arenas.',
     '',
     table(
       [
-        'allocator',
+        'configuration',
         'images',
         'min',
         'images/s',

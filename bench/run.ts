@@ -13,7 +13,7 @@ import { benchConfig } from './config.js';
 import { defaultCorpusDir, loadCorpus, type CorpusFile } from './corpus.js';
 import { measureE2e, type PipelineSettings } from './e2e.js';
 import { loadAverage, machineInfo } from './machine.js';
-import { measureMemoryInChild, PINNED_MMAP_THRESHOLD, type MemoryRun } from './memory.js';
+import { BOUNDED_PIXELS_IN_FLIGHT, measureMemoryInChild, TUNED_GLIBC, type MemoryRun } from './memory.js';
 import { measurePrepare } from './prepare.js';
 import { renderReport } from './report.js';
 import { checkTargets } from './targets.js';
@@ -95,13 +95,17 @@ try {
       images: config.memoryImages,
     };
     const variants = [
-      { label: 'default glibc malloc', env: {} },
-      { label: 'glibc mmap threshold pinned', env: PINNED_MMAP_THRESHOLD },
+      { label: 'defaults', env: {}, settings },
+      {
+        label: `memory-bounded: tuned glibc malloc, maxPixelsInFlight ${BOUNDED_PIXELS_IN_FLIGHT.toLocaleString('en')}`,
+        env: TUNED_GLIBC,
+        settings: { ...settings, maxPixelsInFlight: BOUNDED_PIXELS_IN_FLIGHT },
+      },
     ];
     const runs: MemoryRun[] = [];
     for (const v of variants) {
       const result = await section(5, `memory, ${job.images} images, child process, ${v.label}`, () =>
-        measureMemoryInChild(repoRoot, job, log, v.env),
+        measureMemoryInChild(repoRoot, { ...job, settings: v.settings }, log, v.env),
       );
       const env = Object.entries(v.env)
         .map(([k, x]) => `${k}=${x}`)
