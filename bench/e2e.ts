@@ -21,6 +21,8 @@ export interface PipelineSettings {
   readonly quality: number;
   /** `resize`'s `maxPixelsInFlight`; none when absent. */
   readonly maxPixelsInFlight?: number;
+  /** The source's `window` and the images per request, both when set (defaults 32 and `BATCH_SIZE`). */
+  readonly window?: number;
 }
 
 /**
@@ -33,11 +35,11 @@ export function fullPipeline(
   deploymentId: string,
   settings: PipelineSettings,
 ): Observable<Outcome> {
-  return fromFiles(paths).pipe(
+  return fromFiles(paths, settings.window === undefined ? {} : { window: settings.window }).pipe(
     hashImage(),
     resize(resizeOptions(settings)),
     compress({ quality: settings.quality }),
-    classifyTail(client, deploymentId),
+    classifyTail(client, deploymentId, settings.window),
   );
 }
 

@@ -27,11 +27,12 @@ export function benchClient(address: string): AthenaClient {
 export function classifyTail(
   client: AthenaClient,
   deploymentId: string,
+  batchSize = BATCH_SIZE,
 ): OperatorFunction<ItemOrFailure, Outcome> {
   return (items$) =>
     items$.pipe(
       correlate(),
-      batch({ size: BATCH_SIZE, maxWaitMs: BATCH_WAIT_MS }),
+      batch({ size: batchSize, maxWaitMs: BATCH_WAIT_MS }),
       classify(client, { deploymentId, affiliate: BENCH_AFFILIATE }),
     );
 }

@@ -358,7 +358,8 @@ function memory(r: BenchResults): string {
       "process (so the RSS is the pipeline's alone, not what steps 1 to 4 left behind), `process.memoryUsage()` " +
       `sampled every second. "Flat" means a least-squares RSS slope over the second half within ±${FLAT_MB_PER_MIN} MB/min. ` +
       'Two runs. "defaults": every setting as it comes, glibc malloc included. "memory-bounded": the deployment ' +
-      'docs/flow-control.md describes for memory-limited hosts, `resize({ maxPixelsInFlight })` plus glibc tunables: ' +
+      'docs/flow-control.md describes for memory-limited hosts: `resize({ maxPixelsInFlight })`, a window of 16 with ' +
+      'batches of 16 (so one request and its encoded copies are half the size), and glibc tunables: ' +
       'the mmap threshold pinned to 128 KiB (glibc raises it to the size of every large block freed, up to 32 MiB, so ' +
       'after the first multi-megapixel decode the ~30 MB pixel buffers come from heap arenas whose pages it keeps after ' +
       'free; pinned, each is mmapped and given back when freed), transparent huge pages for those mappings (most of ' +

@@ -13,7 +13,13 @@ import { benchConfig } from './config.js';
 import { defaultCorpusDir, loadCorpus, type CorpusFile } from './corpus.js';
 import { measureE2e, type PipelineSettings } from './e2e.js';
 import { loadAverage, machineInfo } from './machine.js';
-import { BOUNDED_PIXELS_IN_FLIGHT, measureMemoryInChild, TUNED_GLIBC, type MemoryRun } from './memory.js';
+import {
+  BOUNDED_PIXELS_IN_FLIGHT,
+  BOUNDED_WINDOW,
+  measureMemoryInChild,
+  TUNED_GLIBC,
+  type MemoryRun,
+} from './memory.js';
 import { measurePrepare } from './prepare.js';
 import { renderReport } from './report.js';
 import { checkTargets } from './targets.js';
@@ -97,9 +103,11 @@ try {
     const variants = [
       { label: 'defaults', env: {}, settings },
       {
-        label: `memory-bounded: tuned glibc malloc, maxPixelsInFlight ${BOUNDED_PIXELS_IN_FLIGHT.toLocaleString('en')}`,
+        label:
+          `memory-bounded: tuned glibc malloc, maxPixelsInFlight ${BOUNDED_PIXELS_IN_FLIGHT.toLocaleString('en')}, ` +
+          `window and batch ${BOUNDED_WINDOW}`,
         env: TUNED_GLIBC,
-        settings: { ...settings, maxPixelsInFlight: BOUNDED_PIXELS_IN_FLIGHT },
+        settings: { ...settings, maxPixelsInFlight: BOUNDED_PIXELS_IN_FLIGHT, window: BOUNDED_WINDOW },
       },
     ];
     const runs: MemoryRun[] = [];
