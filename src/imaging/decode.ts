@@ -30,7 +30,7 @@ import type sharpFactory from 'sharp';
 import type { FailOnOptions, Metadata, Sharp, SharpOptions } from 'sharp';
 import { AthenaError } from '../errors.js';
 import type { PixelLayout } from './bilinear.js';
-import { readImageHeader, type ImageHeader } from './header.js';
+import { jpegSegments, readImageHeader, type ImageHeader } from './header.js';
 
 /** What the resize reads: decoded samples and where the B, G, R samples of each pixel are. */
 export interface DecodedPixels {
@@ -211,20 +211,14 @@ async function cmyk(
 
 /** Whether a JPEG has the Adobe APP14 marker (libjpeg's `saw_Adobe_marker`) before its first scan. */
 export function hasAdobeMarker(bytes: Uint8Array): boolean {
-  let i = 2;
-  while (i + 4 <= bytes.length) {
-    if (bytes[i] !== 0xff) return false;
-    const marker = bytes[i + 1]!;
-    if (marker === 0xff) {
-      i++;
-      continue;
-    }
-    if (marker === 0xda || marker === 0xd9) return false;
-    const length = (bytes[i + 2]! << 8) | bytes[i + 3]!;
-    if (marker === 0xee && length >= 14 && String.fromCharCode(...bytes.subarray(i + 4, i + 9)) === 'Adobe') {
+  for (const { marker, at, length } of jpegSegments(bytes)) {
+    if (
+      marker === 0xee &&
+      length >= 14 &&
+      String.fromCharCode(...bytes.subarray(at + 4, at + 9)) === 'Adobe'
+    ) {
       return true;
     }
-    i += 2 + length;
   }
   return false;
 }

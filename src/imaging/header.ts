@@ -5,6 +5,7 @@
  * costs microseconds and no thread. Formats or layouts not handled here answer `undefined`, and the
  * caller asks sharp.
  */
+import { ascii } from './sniff.js';
 
 /** The facts of an image header that choose how it is decoded. */
 export interface ImageHeader {
@@ -34,38 +35,47 @@ export function readImageHeader(b: Uint8Array): ImageHeader | undefined {
  * thumbnails inside APP segments are never mistaken for the frame.
  */
 function jpeg(b: Uint8Array): ImageHeader | undefined {
+  for (const { marker, at, length } of jpegSegments(b)) {
+    // Standalone markers (another start of image, restarts, TEM): no frame header before them.
+    if (marker === 0xd8 || marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7) || length < 2)
+      return undefined;
+    const isFrame = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
+    if (!isFrame) continue;
+    if (length < 8 || at + 10 > b.length || b[at + 4] !== 8) return undefined;
+    const components = b[at + 9]!;
+    if (components !== 1 && components !== 3 && components !== 4) return undefined;
+    const height = u16(b, at + 5);
+    const width = u16(b, at + 7);
+    return { format: 'jpeg', width, height, grey: components === 1, sixteen: false, cmyk: components === 4 };
+  }
+  return undefined;
+}
+
+/** A JPEG marker segment: its marker byte, the offset of its `FF`, and its length field. */
+export interface JpegSegment {
+  readonly marker: number;
+  readonly at: number;
+  readonly length: number;
+}
+
+/**
+ * The marker segments of a JPEG after its start-of-image marker, walked by their lengths (fill bytes
+ * skipped), up to the first start of scan or end of image, or up to bytes that are not a marker.
+ */
+export function* jpegSegments(b: Uint8Array): Generator<JpegSegment> {
   let i = 2;
   while (i + 4 <= b.length) {
-    if (b[i] !== 0xff) return undefined;
+    if (b[i] !== 0xff) return;
     const marker = b[i + 1]!;
     if (marker === 0xff) {
       i += 1; // fill byte
       continue;
     }
-    // Standalone markers, start of scan and end of image: no frame header before them.
-    if (marker === 0xd8 || marker === 0xd9 || marker === 0xda || marker === 0x01) return undefined;
-    if (marker >= 0xd0 && marker <= 0xd7) return undefined;
+    if (marker === 0xda || marker === 0xd9) return;
     const length = u16(b, i + 2);
-    if (length < 2) return undefined;
-    const isFrame = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
-    if (isFrame) {
-      if (length < 8 || i + 10 > b.length || b[i + 4] !== 8) return undefined;
-      const components = b[i + 9]!;
-      if (components !== 1 && components !== 3 && components !== 4) return undefined;
-      const height = u16(b, i + 5);
-      const width = u16(b, i + 7);
-      return {
-        format: 'jpeg',
-        width,
-        height,
-        grey: components === 1,
-        sixteen: false,
-        cmyk: components === 4,
-      };
-    }
+    yield { marker, at: i, length };
     i += 2 + length;
   }
-  return undefined;
 }
 
 /** IHDR, the first chunk: bit depth 1 to 16 and colour types 0 (grey), 2, 3 (palette), 4 (grey + alpha), 6. */
@@ -98,9 +108,3 @@ const u16 = (b: Uint8Array, i: number): number => (b[i]! << 8) | b[i + 1]!;
 const u16le = (b: Uint8Array, i: number): number => b[i]! | (b[i + 1]! << 8);
 const u24le = (b: Uint8Array, i: number): number => b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16);
 const u32 = (b: Uint8Array, i: number): number => ((b[i]! << 24) | (b[i + 1]! << 16) | u16(b, i + 2)) >>> 0;
-
-function ascii(b: Uint8Array, offset: number, text: string): boolean {
-  if (b.length < offset + text.length) return false;
-  for (let i = 0; i < text.length; i++) if (b[offset + i] !== text.charCodeAt(i)) return false;
-  return true;
-}

@@ -97,7 +97,8 @@ function startsWith(b: Uint8Array, prefix: readonly number[]): boolean {
   return true;
 }
 
-function ascii(b: Uint8Array, offset: number, text: string): boolean {
+/** Whether `b` holds the ASCII `text` at `offset`. */
+export function ascii(b: Uint8Array, offset: number, text: string): boolean {
   if (b.length < offset + text.length) return false;
   for (let i = 0; i < text.length; i++) if (b[offset + i] !== text.charCodeAt(i)) return false;
   return true;
