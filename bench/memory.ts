@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { lastValueFrom, reduce, tap } from 'rxjs';
 import { fullPipeline, type PipelineSettings } from './e2e.js';
+import { scriptArgs } from './paths.js';
 import { benchClient, deploymentFor, type Tally } from './pipeline.js';
 import { sampleMemory, type MemorySample } from './sampler.js';
 import { procRssMb } from './server.js';
@@ -131,8 +131,9 @@ export const BOUNDED_PIXELS_IN_FLIGHT = 16_000_000;
 export const BOUNDED_WINDOW = 16;
 
 /**
- * Runs {@link measureMemory} in a fresh child process (`bench/memory-process.ts` under tsx), so the
- * RSS measured is the pipeline's alone, not what the earlier steps of the benchmark left behind.
+ * Runs {@link measureMemory} in a fresh child process (`bench/memory-process`, compiled under
+ * `npm run bench`), so the RSS measured is the pipeline's alone, not what the earlier steps of the
+ * benchmark left behind, nor a TypeScript loader's.
  * Progress lines of the child go to `onLine`.
  */
 export function measureMemoryInChild(
@@ -142,8 +143,7 @@ export function measureMemoryInChild(
   env: Readonly<Record<string, string>> = {},
 ): Promise<MemoryResult> {
   return new Promise((resolve, reject) => {
-    const entry = join(repoRoot, 'bench', 'memory-process.ts');
-    const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+    const child = spawn(process.execPath, scriptArgs('memory-process'), {
       cwd: repoRoot,
       env: { ...process.env, ...env },
       stdio: ['pipe', 'pipe', 'pipe'],

@@ -1,6 +1,7 @@
 import { type BrotliRow } from './brotli.js';
 import { type E2eResult } from './e2e.js';
 import { type MemoryResult } from './memory.js';
+import { compiled } from './paths.js';
 import { type BenchResults } from './results.js';
 import { checkTargets, FLAT_MB_PER_MIN } from './targets.js';
 import { fmt, sparkline } from './stats.js';
@@ -29,13 +30,16 @@ const table = (head: readonly string[], rows: readonly (readonly string[])[]): s
 
 /** Renders the report as Markdown. */
 export function renderReport(r: BenchResults): string {
+  const runsAs = compiled
+    ? 'compiled by `tsc -p tsconfig.bench.json` and run under plain Node'
+    : 'run under tsx';
   const kind =
     r.config.size === 'full' ? 'full run' : `${r.config.size} run: a subset, figures not representative`;
   const out: string[] = [
     `# Performance (${kind})`,
     '',
     `Written by \`npm run bench${r.config.size === 'full' ? '' : ` -- --${r.config.size}`}\` on ${r.startedAt} in ` +
-      `${fmt(r.durationS / 60)} minutes; do not edit by hand. Sources: \`bench/\`. A full run (\`npm run bench\`) ` +
+      `${fmt(r.durationS / 60)} minutes; do not edit by hand. Sources: \`bench/\`, ${runsAs}. A full run (\`npm run bench\`) ` +
       'takes about 35 minutes on this machine and writes this file; `npm run bench -- --quick` (about a minute, a subset) ' +
       'and `-- --smoke` (seconds) write to a temporary file unless given `--out`.',
     '',
@@ -355,7 +359,8 @@ function memory(r: BenchResults): string {
   return [
     `Method: ${first.images} paths (the corpus cycled by an async generator) through the full pipeline of step 4 ` +
       `(mode \`${first.settings.mode}\`, ${first.settings.inFlight} in flight, quality ${first.settings.quality}) in a fresh child ` +
-      "process (so the RSS is the pipeline's alone, not what steps 1 to 4 left behind), `process.memoryUsage()` " +
+      "process (so the RSS is the pipeline's alone, not what steps 1 to 4 left behind) running " +
+      `${compiled ? 'the compiled JavaScript under plain Node, as users run the library' : 'under tsx, whose loader adds about 30 MB'}, \`process.memoryUsage()\` ` +
       `sampled every second. "Flat" means a least-squares RSS slope over the second half within ±${FLAT_MB_PER_MIN} MB/min. ` +
       'Two runs. "defaults": every setting as it comes, glibc malloc included. "memory-bounded": the deployment ' +
       'docs/flow-control.md describes for memory-limited hosts: `resize({ maxPixelsInFlight })`, a window of 16 with ' +

@@ -4,8 +4,7 @@
  * transport's CPU cost, and writes the figures to docs/performance.md (see `--help`).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, extname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, extname } from 'node:path';
 import sharp from 'sharp';
 import { DEFAULT_BROTLI_QUALITY } from '../src/operators/compress.js';
 import { measureBrotli } from './brotli.js';
@@ -20,6 +19,7 @@ import {
   TUNED_GLIBC,
   type MemoryRun,
 } from './memory.js';
+import { repoRoot } from './paths.js';
 import { measurePrepare } from './prepare.js';
 import { renderReport } from './report.js';
 import { checkTargets } from './targets.js';
@@ -28,7 +28,6 @@ import { startServerProcess, type ServerProcess } from './server.js';
 import { median, now } from './stats.js';
 import { measureTransport, syntheticImage } from './transport.js';
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const config = benchConfig(process.argv.slice(2), repoRoot, defaultCorpusDir(repoRoot));
 const log = (text: string): void =>
   void process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${text}\n`);

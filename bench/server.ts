@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { scriptArgs } from './paths.js';
 
 /** The embedded server running in a separate process. */
 export interface ServerProcess {
@@ -19,8 +20,7 @@ const LISTENING = /listening on (\S+)/;
 
 /**
  * Starts the server in a child process: `node dist/cli/main.js serve --port 0` when the CLI is built
- * and `prefer` is `'cli'`, otherwise (or when the CLI does not come up) `bench/server-process.ts`
- * under tsx.
+ * and `prefer` is `'cli'`, otherwise (or when the CLI does not come up) `bench/server-process`.
  */
 export async function startServerProcess(
   repoRoot: string,
@@ -31,14 +31,13 @@ export async function startServerProcess(
     try {
       return await launch(process.execPath, [cli, 'serve', '--port', '0'], 'athena-rx serve (dist/cli)');
     } catch {
-      // fall through to the TypeScript entry
+      // fall through to the bench's own entry
     }
   }
-  const entry = join(repoRoot, 'bench', 'server-process.ts');
   return launch(
     process.execPath,
-    ['--import', 'tsx', entry],
-    'startAthenaServer (bench/server-process.ts)',
+    scriptArgs('server-process'),
+    'startAthenaServer (bench/server-process)',
     repoRoot,
   );
 }
