@@ -3,9 +3,12 @@
  * knobs: in every case each input gets exactly one outcome, no timer of the operator is left live, the
  * server sees the stream end, and nothing is rejected unhandled.
  */
-import { NEVER, concatMap, from, map, of, take, timer, type Observable } from 'rxjs';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { NEVER, Subject, concatMap, from, map, of, take, timer, type Observable } from 'rxjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src/generated/athena/models.js';
+import { imageItem, type ImageBatch } from '../../src/model.js';
 import type { ClassifyEvent } from '../../src/transport/contracts.js';
 import { classify, type ClassifyInput, type ClassifyOptions } from '../../src/operators/classify.js';
 import { startAthenaServer, type AthenaServer } from '../../src/testing/index.js';
@@ -216,6 +219,34 @@ describe('classify against the embedded server', () => {
     expect(foreign.sort()).toEqual([...timedOut].sort());
     expect(count(outcomes, (o) => o.ok) + foreign.length).toBe(32);
     expect(events.some((e) => e.type === 'foreign')).toBe(false);
+  });
+
+  it("lets go of each image's bytes once its outcome is out, while the stream stays open", async () => {
+    setFlagsFromString('--expose-gc');
+    const collect = runInNewContext('gc') as () => void;
+    const input = new Subject<ClassifyInput>();
+    let answered = 0;
+    const subscription = input
+      .pipe(classify(client, { deploymentId: `it-release-${process.pid}`, affiliate: 'acme' }))
+      .subscribe(() => (answered += 1));
+    // Each item gets bytes of its own, referenced here only weakly, so nothing but classify can keep them.
+    const { items: shapes } = makeItems('release', 48);
+    const held: WeakRef<Uint8Array>[] = [];
+    const send = (batch: ImageBatch): void => {
+      const items = batch.items.map((item) => imageItem({ ...item, data: Buffer.from(item.data) }));
+      for (const item of items) held.push(new WeakRef(item.data));
+      input.next({ kind: 'batch', items, bytes: batch.bytes });
+    };
+    for (const [index, batch] of inBatches(shapes, 4).entries()) {
+      send(batch);
+      await eventually(() => answered === (index + 1) * 4);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    collect();
+    expect(held.filter((ref) => ref.deref() !== undefined)).toHaveLength(0);
+    expect(subscription.closed).toBe(false);
+    input.complete();
+    await eventually(() => subscription.closed);
   });
 
   it('cancels the stream and clears its timers when unsubscribed early', async () => {

@@ -90,4 +90,34 @@ describe('createPendingTable', () => {
     a.state = 'queued';
     expect(table.globalErrorTargets()).toEqual([]);
   });
+
+  it('keeps a batch only while a global error could still answer it', () => {
+    const table = createPendingTable(10);
+    const [a, b, c, d] = ['a', 'b', 'c', 'd'].map((id, i) => entry(id, i)) as [Entry, Entry, Entry, Entry];
+    for (const e of [a, b, c, d]) table.add(e);
+    write(table, a, b);
+    write(table, c, d);
+    expect(table.batches).toBe(2);
+    table.settle(a, true); // an output answered the first batch: b stays pending, its batch is let go
+    expect(table.batches).toBe(1);
+    table.settle(c, false); // a timeout: d may still be answered by a global error
+    expect(table.batches).toBe(1);
+    expect(table.globalErrorTargets()).toEqual([d]);
+    write(table, d);
+    table.settle(d, false); // nothing of its batch left in flight
+    expect(table.batches).toBe(0);
+    expect(table.size).toBe(1);
+  });
+
+  it('holds no batch after a long run of answered ones', () => {
+    const table = createPendingTable(10);
+    for (let i = 0; i < 200; i += 1) {
+      const e = entry(`e${i}`, i);
+      table.add(e);
+      write(table, e);
+      expect(table.batches).toBe(1);
+      table.settle(e, true);
+    }
+    expect(table.batches).toBe(0);
+  });
 });

@@ -67,7 +67,7 @@ export function createAnswers(core: SessionCore) {
       return;
     }
     const { entry } = found;
-    if (entry.batch) entry.batch.answered = true;
+    if (entry.batch) pending.answered(entry.batch);
     const outcome = outputToOutcome(out, entry.item);
     if (!outcome.ok && retried(entry, outcome.error)) return;
     pending.settle(entry, true);

@@ -45,7 +45,9 @@ export type Lookup =
 /**
  * The pending table of one subscription: items by correlation id, a bounded memory of ids already
  * answered (a late second output is a duplicate, not a foreign one), and the batches written on the
- * current stream that have no output yet (to tie a `global_error` to its batch).
+ * current stream that have no output yet (to tie a `global_error` to its batch). A batch leaves that
+ * list as soon as an output answers one of its items or none of its items is left in flight: it holds
+ * its items' bytes, which must not outlive their outcomes.
  */
 export function createPendingTable(memory: number) {
   const entries = new Map<string, Entry>();
@@ -61,6 +63,16 @@ export function createPendingTable(memory: number) {
 
   const liveOf = (batch: SentBatch) =>
     batch.entries.filter((e) => e.batch === batch && e.state === 'sent' && entries.get(e.id) === e);
+
+  const drop = (batch: SentBatch) => {
+    const at = unanswered.indexOf(batch);
+    if (at !== -1) unanswered.splice(at, 1);
+  };
+
+  const markAnswered = (batch: SentBatch) => {
+    batch.answered = true;
+    drop(batch);
+  };
 
   return {
     get size(): number {
@@ -82,7 +94,16 @@ export function createPendingTable(memory: number) {
       entry.timer = undefined;
       if (entries.get(entry.id) === entry) entries.delete(entry.id);
       remember(entry.id);
-      if (byOutput && entry.batch) entry.batch.answered = true;
+      const { batch } = entry;
+      if (batch === undefined) return;
+      if (byOutput) markAnswered(batch);
+      else if (!batch.answered && liveOf(batch).length === 0) drop(batch);
+    },
+    /** An output arrived for an item of `batch`, so no global error answers it. */
+    answered: markAnswered,
+    /** Batches kept for global errors: written on this stream, no output yet, items still in flight. */
+    get batches(): number {
+      return unanswered.length;
     },
     lookup(id: string): Lookup {
       const entry = entries.get(id);
