@@ -6,13 +6,14 @@ import {
   type CallOptions,
   type ChannelOptions,
   type ClientUnaryCall,
+  makeGenericClientConstructor,
   Metadata,
   type ServiceError,
   status,
 } from '@grpc/grpc-js';
 import { type Observable, catchError, concatMap, defer, map, throwError, timeout } from 'rxjs';
 import { AthenaError } from '../errors.js';
-import { ClassifierServiceClient } from '../generated/athena/athena.js';
+import { type ClassifierServiceClient, ClassifierServiceService } from '../generated/athena/athena.js';
 import {
   type ClassificationInput,
   type ClassificationOutput,
@@ -38,7 +39,17 @@ import {
 } from './contracts.js';
 import { TokenCache, tokenCallCredentials } from './credentials.js';
 import { validateDeploymentId } from './deployments.js';
+import { encodeClassifyRequest } from './request-encoder.js';
 import { CLIENT_LANGUAGE, CLIENT_VERSION } from './version.js';
+
+/** The generated client, with requests of the stream encoded by {@link encodeClassifyRequest}. */
+const ServiceClient = makeGenericClientConstructor(
+  {
+    ...ClassifierServiceService,
+    classify: { ...ClassifierServiceService.classify, requestSerialize: encodeClassifyRequest },
+  },
+  'athena.ClassifierService',
+) as unknown as typeof ClassifierServiceClient;
 
 /** Options of {@link AthenaClient}. */
 export interface AthenaClientOptions {
@@ -121,7 +132,7 @@ export class AthenaClient implements ClassifyStreamClient, ClassifySingleClient 
     }
     this.tokens = options.credentials === undefined ? undefined : new TokenCache(options.credentials);
     this.callOptions = this.tokens === undefined ? {} : { credentials: tokenCallCredentials(this.tokens) };
-    this.grpc = new ClassifierServiceClient(this.address, channelCredentials(insecure, options.rootCerts), {
+    this.grpc = new ServiceClient(this.address, channelCredentials(insecure, options.rootCerts), {
       ...DEFAULT_CHANNEL_OPTIONS,
       ...options.channelOptions,
     });
