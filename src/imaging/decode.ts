@@ -31,6 +31,7 @@ import type { FailOnOptions, Metadata, Sharp, SharpOptions } from 'sharp';
 import { AthenaError } from '../errors.js';
 import type { PixelLayout } from './bilinear.js';
 import { jpegSegments, readImageHeader, type ImageHeader } from './header.js';
+import { ascii } from './sniff.js';
 
 /** What the resize reads: decoded samples and where the B, G, R samples of each pixel are. */
 export interface DecodedPixels {
@@ -212,13 +213,7 @@ async function cmyk(
 /** Whether a JPEG has the Adobe APP14 marker (libjpeg's `saw_Adobe_marker`) before its first scan. */
 export function hasAdobeMarker(bytes: Uint8Array): boolean {
   for (const { marker, at, length } of jpegSegments(bytes)) {
-    if (
-      marker === 0xee &&
-      length >= 14 &&
-      String.fromCharCode(...bytes.subarray(at + 4, at + 9)) === 'Adobe'
-    ) {
-      return true;
-    }
+    if (marker === 0xee && length >= 14 && ascii(bytes, at + 4, 'Adobe')) return true;
   }
   return false;
 }

@@ -90,13 +90,12 @@ function png(b: Uint8Array): ImageHeader | undefined {
 
 /** The canvas of an extended WebP (`VP8X`), or the frame of a simple lossy (`VP8 `) or lossless (`VP8L`) one. */
 function webp(b: Uint8Array): ImageHeader | undefined {
-  const chunk = String.fromCharCode(b[12]!, b[13]!, b[14]!, b[15]!);
   let size: [number, number] | undefined;
-  if (chunk === 'VP8X') {
+  if (ascii(b, 12, 'VP8X')) {
     size = [1 + u24le(b, 24), 1 + u24le(b, 27)];
-  } else if (chunk === 'VP8 ' && b[23] === 0x9d && b[24] === 0x01 && b[25] === 0x2a) {
+  } else if (ascii(b, 12, 'VP8 ') && b[23] === 0x9d && b[24] === 0x01 && b[25] === 0x2a) {
     size = [u16le(b, 26) & 0x3fff, u16le(b, 28) & 0x3fff];
-  } else if (chunk === 'VP8L' && b[20] === 0x2f) {
+  } else if (ascii(b, 12, 'VP8L') && b[20] === 0x2f) {
     const bits = (b[21]! | (b[22]! << 8) | (b[23]! << 16) | (b[24]! << 24)) >>> 0;
     size = [1 + (bits & 0x3fff), 1 + ((bits >>> 14) & 0x3fff)];
   }
