@@ -52,7 +52,8 @@ export function encodeClassifyRequest(message: ClassifyRequest): Buffer {
     const bytes = ClassifyRequest.encode(message).finish();
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
-  // Sizes first: every string's UTF-8 length, then each hash, input and the whole request.
+  // Sizes first, in the order they are written: every string's UTF-8 length, and the size of each
+  // nested message (an input, then its hashes), then the whole request.
   const lengths: number[] = [];
   const utf8 = (s: string): number => {
     const n = s === '' ? 0 : Buffer.byteLength(s, 'utf8');
@@ -60,22 +61,22 @@ export function encodeClassifyRequest(message: ClassifyRequest): Buffer {
     return n;
   };
   const hashSize = (hash: ImageHash): number => stringField(utf8(hash.value)) + enumField(hash.type);
-  const inputSizes: number[] = [];
+  const nestedSizes: number[] = [];
   const inputSize = (input: ClassificationInput): number => {
     let size = stringField(utf8(input.affiliate)) + stringField(utf8(input.correlationId));
     size += enumField(input.encoding) + stringField(input.data.length) + enumField(input.format);
     for (const hash of input.hashes) {
       const n = hashSize(hash);
-      inputSizes.push(n);
+      nestedSizes.push(n);
       size += 1 + varintSize(n) + n;
     }
     return size;
   };
   let total = stringField(utf8(message.deploymentId));
   for (const input of message.inputs) {
-    const at = inputSizes.push(0) - 1;
+    const at = nestedSizes.push(0) - 1;
     const n = inputSize(input);
-    inputSizes[at] = n;
+    nestedSizes[at] = n;
     total += 1 + varintSize(n) + n;
   }
 
@@ -112,7 +113,7 @@ export function encodeClassifyRequest(message: ClassifyRequest): Buffer {
   };
   const nested = (tag: number): void => {
     out[pos++] = tag;
-    varint(inputSizes[nextSize++]!);
+    varint(nestedSizes[nextSize++]!);
   };
 
   string(10, message.deploymentId);
