@@ -50,6 +50,7 @@ export type ClientErrorCode =
   | 'INVALID_ID'
   | 'DUPLICATE_ID'
   | 'TIMEOUT'
+  | 'STALLED'
   | 'GLOBAL_ERROR'
   | 'OAUTH_ERROR'
   | 'INSECURE_TRANSPORT'

@@ -40,6 +40,11 @@ import {
 
 const base = { deploymentId: 'dep-1', affiliate: 'aff' } as const;
 
+/** The error a run ends with when it gives up: the status's code, with the status as its cause. */
+function runError(cause: Error & { code: string }) {
+  return expect.objectContaining({ code: cause.code, cause, message: expect.stringContaining('never read') });
+}
+
 function scheduler(): TestScheduler {
   return new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 }
@@ -322,7 +327,7 @@ describe('classify: reconnects', () => {
       expectObservable(t.run(input)).toBe(
         '--a 10ms (bc#)',
         { a: '1', b: '2:transport:UNAVAILABLE', c: '3:transport:UNAVAILABLE' },
-        broken,
+        runError(broken),
       );
     });
   });
@@ -335,7 +340,7 @@ describe('classify: reconnects', () => {
       expectObservable(t.run(cold('a', { a: item('1') }))).toBe(
         '------(a#)',
         { a: '1:transport:UNAUTHENTICATED' },
-        denied,
+        runError(denied),
       );
       ts.flush();
       expect(t.events).toEqual(['0 sent 1/3', '3 reconnect 1 +0 UNAUTHENTICATED', '3 resent 1']);
@@ -351,7 +356,7 @@ describe('classify: reconnects', () => {
     ts.run(({ cold, expectObservable }) => {
       const t = setup(ts, () => cold('-a-#', { a: resp(ok('1')) }, fatal));
       const input = cold<ClassifyInput>('a', { a: batchOf(item('1'), item('2')) });
-      expectObservable(t.run(input)).toBe('-a-(b#)', { a: '1', b: `2:transport:${code}` }, fatal);
+      expectObservable(t.run(input)).toBe('-a-(b#)', { a: '1', b: `2:transport:${code}` }, runError(fatal));
       ts.flush();
       expect(t.calls).toHaveLength(1);
     });
@@ -373,7 +378,7 @@ describe('classify: reconnects', () => {
     const fatal = status('PERMISSION_DENIED', 7);
     ts.run(({ cold, expectObservable }) => {
       const t = setup(ts, () => cold('--#', undefined, fatal));
-      expectObservable(t.run(cold('-----a', { a: item('1') }))).toBe('--#', undefined, fatal);
+      expectObservable(t.run(cold('-----a', { a: item('1') }))).toBe('--#', undefined, runError(fatal));
     });
   });
 });
@@ -628,9 +633,9 @@ describe('classify: retries', () => {
       // The global error was meant for 2, but 1 is the oldest batch without output: 1 is failed, waits
       // to be retried, and its real output then arrives; 2 never gets one.
       const responses = cold('--g-a', { g: globalError(), a: resp(ok('1')) });
-      const t = setup(ts, untilHalfClose(responses), { itemTimeoutMs: 10, retry: { initialDelayMs: 100 } });
+      const t = setup(ts, untilHalfClose(responses), { itemTimeoutMs: 300, retry: { initialDelayMs: 100 } });
       const input = cold<ClassifyInput>('(ab|)', { a: item('1'), b: item('2') });
-      expectObservable(t.run(input)).toBe('----a-----(b|)', { a: '1', b: '2:timeout:TIMEOUT' });
+      expectObservable(t.run(input)).toBe('----a 295ms (b|)', { a: '1', b: '2:timeout:TIMEOUT' });
       ts.flush();
       expect(t.calls[0]?.writes).toEqual([
         { at: 0, ids: ['1'] },

@@ -15,7 +15,7 @@ import { toFailure, type ImageItem, type Outcome } from '../model.js';
 import { outputToOutcome } from '../outputs.js';
 import type { ClassifySingleClient } from '../transport/contracts.js';
 import type { RetryPolicy } from './backoff.js';
-import { toClassificationInput } from './classify-request.js';
+import { toClassificationInput } from './classify/request.js';
 import { itemRetryDelay } from './classify-retry.js';
 
 export interface SingleCallOptions {

@@ -1,10 +1,16 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import type { Outcome } from '../model.js';
 import type { ClassifyStreamClient } from '../transport/contracts.js';
-import { classifyConfig, type ClassifyOptions } from '../internal/classify-options.js';
-import { createClassifySession, type ClassifyInput } from '../internal/classify-session.js';
+import {
+  classifyConfig,
+  DEFAULT_RECONNECT_POLICY,
+  type ClassifyOptions,
+} from '../internal/classify/options.js';
+import { runSession } from '../internal/classify/shell.js';
+import type { ClassifyInput } from '../internal/classify/state.js';
 
 export type { ClassifyOptions, ClassifyInput };
+export { DEFAULT_RECONNECT_POLICY };
 
 /**
  * Classifies images over one bidirectional `Classify` stream per subscription, and turns every input
@@ -32,17 +38,24 @@ export type { ClassifyOptions, ClassifyInput };
  *   written on the current stream that has had no output yet; if there is none, every item in flight
  *   (`GLOBAL_ERROR`, the service's error as `cause`). Global errors from other clients on the
  *   deployment can be taken for ours: a `retry` policy sends such items again.
- * - At most `maxInFlight` items are written and not yet emitted (a larger batch is written alone);
- *   further input waits. Upstream flow control comes from leases: each outcome's `lease` is released
+ * - At most `maxInFlight` items are taken in and not yet emitted (a larger batch is written alone);
+ *   further input waits. With a client that reports writes (`AthenaClient`), an item also keeps its
+ *   slot until its request's bytes left the client, so memory stays bounded when outcomes come before
+ *   the bytes are written. Upstream flow control comes from leases: each outcome's `lease` is released
  *   right after it is emitted.
- * - An item without an output after `itemTimeoutMs` fails at stage `timeout` (`TIMEOUT`); a late
+ * - An item without an output `itemTimeoutMs` after its first write fails at stage `timeout`
+ *   (`TIMEOUT`); the deadline holds across re-sends, and an item never written never times out. A late
  *   output is then a duplicate. An empty request keeps an idle stream alive every `keepaliveMs`.
- * - A broken stream (`UNAVAILABLE`, `INTERNAL`, `UNKNOWN`, `RESOURCE_EXHAUSTED`, `ABORTED`, or the
- *   server ending the call with items unanswered) is opened again under `reconnect` with jittered
- *   backoff, writing only the unanswered items again with their ids (outputs of the first sends that
- *   still wait on the deployment then come twice; the second is dropped). `UNAUTHENTICATED` is tried
- *   once more. When the budget is spent, or at once for other statuses, every pending item fails at
- *   stage `transport` and then the error is reported.
+ * - A stream that goes quiet (no response for `stallTimeoutMs` while written items wait) is cancelled
+ *   and opened again (`stall` event). A broken stream (`UNAVAILABLE`, `INTERNAL`, `UNKNOWN`,
+ *   `RESOURCE_EXHAUSTED`, `ABORTED`, `CANCELLED` by a server shutting down, or the server ending the
+ *   call with items unanswered) is opened again under `reconnect` with capped jittered backoff, writing
+ *   only the unanswered items again with their ids (outputs of the first sends that still wait on the
+ *   deployment then come twice; the second is dropped). The default budget rides out a two-minute
+ *   outage and is reset only by an output for one of this subscription's own items; waiting for a
+ *   connection or a token counts against it. `UNAUTHENTICATED` is tried once more at once. When the
+ *   budget is spent, or at once for other statuses, every item taken in fails at stage `transport`,
+ *   then the run errors, saying how many inputs were never read.
  * - The `events` and `foreign` observers never affect outcomes: what they throw is reported as an
  *   unhandled error.
  *
@@ -60,7 +73,8 @@ export type { ClassifyOptions, ClassifyInput };
  * @param client - the stream side of `AthenaClient` (or any `ClassifyStreamClient`).
  * @param options - `deploymentId` and `affiliate` (required, non-empty; the deployment id at most 63
  *   characters); `maxInFlight` (256), `itemTimeoutMs` (120 000), `keepaliveMs` (15 000, 0 for none),
- *   `closeTimeoutMs` (10 000), `reconnect` (retry policy defaults), `ordered` (false), `retry` (none),
+ *   `stallTimeoutMs` (30 000, 0 for none), `closeTimeoutMs` (10 000), `reconnect`
+ *   (`DEFAULT_RECONNECT_POLICY`), `ordered` (false), `retry` (none),
  *   `events` and `foreign` observers, `scheduler` (`asyncScheduler`), `random` (`Math.random`).
  * @throws TypeError or RangeError when an option is invalid.
  */
@@ -74,13 +88,13 @@ export function classify(
   const config = classifyConfig(options);
   return (source) =>
     new Observable<Outcome>((subscriber) => {
-      const session = createClassifySession(client, config, subscriber);
+      const session = runSession(client, config, subscriber);
       session.start();
-      if (subscriber.closed) return undefined;
+      if (session.closed) return undefined;
       const input = source.subscribe({
         next: (value) => session.input(value),
-        error: (error: unknown) => session.error(error),
-        complete: () => session.complete(),
+        error: (error: unknown) => session.end({ error }),
+        complete: () => session.end(),
       });
       return () => {
         input.unsubscribe();

@@ -4,7 +4,7 @@
  * @module athena-rx/operators
  */
 export { batch, DEFAULT_BATCH_MAX_BYTES, type BatchOptions } from './batch.js';
-export { classify, type ClassifyInput, type ClassifyOptions } from './classify.js';
+export { classify, DEFAULT_RECONNECT_POLICY, type ClassifyInput, type ClassifyOptions } from './classify.js';
 export { classifyEach, type ClassifyEachOptions } from './classifyEach.js';
 export { compress, DEFAULT_BROTLI_QUALITY, type BrotliWork, type CompressOptions } from './compress.js';
 export {

@@ -35,6 +35,7 @@ import {
   type ClassifySingleClient,
   type ClassifySingleOptions,
   type ClassifyStreamClient,
+  type ClassifyStreamHooks,
   type TokenSource,
 } from './contracts.js';
 import { TokenCache, tokenCallCredentials } from './credentials.js';
@@ -92,6 +93,8 @@ export interface AthenaClientOptions {
 export class AthenaClient implements ClassifyStreamClient, ClassifySingleClient {
   /** The gRPC target this client connects to. */
   readonly address: string;
+  /** `classifyStream` reports when the call opened and when each request's bytes left the client. */
+  readonly acknowledgesWrites = true;
   private readonly grpc: ClassifierServiceClient;
   private readonly tokens: TokenCache | undefined;
   private readonly callOptions: Pick<CallOptions, 'credentials'>;
@@ -169,12 +172,23 @@ export class AthenaClient implements ClassifyStreamClient, ClassifySingleClient 
    * stream (`INVALID_INPUT`), as the service would abort it. On `UNAUTHENTICATED` the token source is
    * asked to refresh before the error is delivered, so the caller's reconnect uses the new token.
    */
-  classifyStream(deploymentId: string, requests: Observable<ClassifyRequest>): Observable<ClassifyResponse> {
+  classifyStream(
+    deploymentId: string,
+    requests: Observable<ClassifyRequest>,
+    hooks: ClassifyStreamHooks = {},
+  ): Observable<ClassifyResponse> {
     validateDeploymentId(deploymentId);
+    // A request without a deployment id is written with this stream's; `hooks.written` still gets the
+    // object `requests` emitted.
+    const originals = new WeakMap<ClassifyRequest, ClassifyRequest>();
     const stamped = requests.pipe(
       map((request) => {
         if (request.deploymentId === deploymentId) return request;
-        if (request.deploymentId === '') return { ...request, deploymentId };
+        if (request.deploymentId === '') {
+          const copy = { ...request, deploymentId };
+          originals.set(copy, request);
+          return copy;
+        }
         throw new AthenaError(
           'INVALID_INPUT',
           `a request for another deployment was written to ${deploymentId}`,
@@ -187,7 +201,10 @@ export class AthenaClient implements ClassifyStreamClient, ClassifySingleClient 
         used = token;
         return this.grpc.classify(this.metadata(), this.callOptions);
       };
-      return bidiCall('Classify', this.track, this.prepare(undefined), open, stamped).pipe(
+      return bidiCall('Classify', this.track, this.prepare(undefined), open, stamped, {
+        opened: () => hooks.opened?.(),
+        written: (request) => hooks.written?.(originals.get(request) ?? request),
+      }).pipe(
         catchError((error: AthenaError) => {
           if (error.code === 'UNAUTHENTICATED') this.tokens?.invalidate(used);
           return throwError(() => error);

@@ -54,12 +54,21 @@ export function unaryCall<T>(
   });
 }
 
+/** What {@link bidiCall} reports about its requests. */
+export interface BidiHooks<Req> {
+  /** The call is open: requests are written to it from now on. */
+  opened?(): void;
+  /** A request's bytes left grpc-js for the socket. */
+  written?(request: Req): void;
+}
+
 /**
  * A bidi call as an Observable. On subscribe it subscribes to `requests` at once (so nothing a hot
- * source emits is lost) and queues them until `ready` emits, then opens the call with that value and
- * writes the queue and what follows, holding writes back while the call's buffer is full (until
- * `drain`). Half-closes when `requests` completes; emits every response; completes on the server's OK
- * status and errors with a typed error otherwise. A `requests` or `ready` error cancels and errors.
+ * source emits is lost) and queues them until `ready` emits, then opens the call with that value
+ * (`hooks.opened`) and writes the queue and what follows, holding writes back while the call's buffer
+ * is full (until `drain`); `hooks.written` follows each request's write. Half-closes when `requests`
+ * completes; emits every response; completes on the server's OK status and errors with a typed error
+ * otherwise. A `requests` or `ready` error cancels and errors.
  */
 export function bidiCall<P, Req, Res>(
   operation: string,
@@ -67,6 +76,7 @@ export function bidiCall<P, Req, Res>(
   ready: Observable<P>,
   open: (prepared: P) => ClientDuplexStream<Req, Res>,
   requests: Observable<Req>,
+  hooks: BidiHooks<Req> = {},
 ): Observable<Res> {
   return new Observable<Res>((subscriber) => {
     let call: ClientDuplexStream<Req, Res> | undefined;
@@ -105,18 +115,21 @@ export function bidiCall<P, Req, Res>(
       }
       if (error) subscriber.error(error);
     };
+    const send = (target: ClientDuplexStream<Req, Res>, request: Req): boolean =>
+      target.write(request, () => {
+        if (!ended) hooks.written?.(request);
+      });
     const flush = (): void => {
       if (!call) return;
-      while (!blocked && queue.length > 0) blocked = !call.write(queue.shift() as Req);
+      while (!blocked && queue.length > 0) blocked = !send(call, queue.shift() as Req);
       if (!blocked && inputDone && queue.length === 0) call.end();
     };
-
     input.add(
       requests.subscribe({
         next: (request) => {
           if (ended) return;
           if (blocked || !call) queue.push(request);
-          else blocked = !call.write(request);
+          else blocked = !send(call, request);
         },
         error: (error: unknown) => stop(AthenaError.from(error)),
         complete: () => {
@@ -137,6 +150,7 @@ export function bidiCall<P, Req, Res>(
           }
           call.on('data', onData).on('drain', onDrain).on('error', onError).on('end', onEnd);
           blocked = false;
+          hooks.opened?.();
           flush();
         },
         error: (error: unknown) => stop(AthenaError.from(error)),

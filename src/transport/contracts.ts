@@ -28,15 +28,35 @@ export interface AccessToken {
  */
 export type TokenSource = Observable<AccessToken> & { refresh?: () => void };
 
+/** What a {@link ClassifyStreamClient} reports about the requests written to a call. */
+export interface ClassifyStreamHooks {
+  /** The call is open (connected, credentials attached): requests are written from now on. */
+  opened?(): void;
+  /** The bytes of `request` (an object `requests` emitted) left the client's buffers. */
+  written?(request: ClassifyRequest): void;
+}
+
 /**
  * One bidirectional `Classify` stream per subscription. Subscribing opens the call for `deploymentId`
  * and writes each request `requests` emits (waiting for `drain` when the call's buffer is full); the
- * completion of `requests` half-closes the call; unsubscribing cancels it. Emits every response; errors
- * with an `AthenaError` whose `status` is the gRPC status when the stream breaks; completes when the
- * server ends the call.
+ * completion of `requests` half-closes the call; unsubscribing cancels it. Emits every
+ * response; errors with an `AthenaError` whose `status` is the gRPC status when the stream breaks;
+ * completes when the server ends the call.
  */
 export interface ClassifyStreamClient {
-  classifyStream(deploymentId: string, requests: Observable<ClassifyRequest>): Observable<ClassifyResponse>;
+  classifyStream(
+    deploymentId: string,
+    requests: Observable<ClassifyRequest>,
+    hooks?: ClassifyStreamHooks,
+  ): Observable<ClassifyResponse>;
+  /**
+   * True when `classifyStream` calls `hooks.opened` once the call is open and `hooks.written` for every
+   * request it writes. `classify` then writes nothing before the call is open (waiting for a connection
+   * or a token starts no item's deadline) and holds an image's window slot until its request's bytes
+   * are gone, not only until its outcome. Without it, the call counts as open once the client
+   * subscribed to `requests`, and a request as written once `requests` emitted it.
+   */
+  readonly acknowledgesWrites?: boolean;
 }
 
 export interface ClassifySingleOptions {
@@ -71,5 +91,10 @@ export type ClassifyEvent =
   | { readonly type: 'keepalive' }
   /** A `global_error` failed `items` inputs. */
   | { readonly type: 'global-error'; readonly items: number; readonly error: Error }
+  /**
+   * No response came on the stream for `afterMs` while `items` written images waited for outputs: the
+   * call is cancelled and opened again (counted against the reconnect budget), the images re-sent.
+   */
+  | { readonly type: 'stall'; readonly afterMs: number; readonly items: number }
   /** A failed item is sent again under the retry policy. */
   | { readonly type: 'retry'; readonly correlationId: string; readonly attempt: number };

@@ -33,6 +33,7 @@ export type {
   AccessToken,
   TokenSource,
   ClassifyStreamClient,
+  ClassifyStreamHooks,
   ClassifySingleClient,
   ClassifySingleOptions,
   ClassifyEvent,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ImageFormat, RequestEncoding } from '../../src/generated/athena/models.js';
-import { checkItem, classifyRequest, toClassificationInput } from '../../src/internal/classify-request.js';
-import { imageItem } from '../../src/model.js';
+import { ImageFormat, RequestEncoding } from '../../../src/generated/athena/models.js';
+import { checkItem, classifyRequest, toClassificationInput } from '../../../src/internal/classify/request.js';
+import { imageItem } from '../../../src/model.js';
 
 const item = (extra: Parameters<typeof imageItem>[0] extends infer T ? Partial<T> : never = {}) =>
   imageItem({

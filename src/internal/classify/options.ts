@@ -1,12 +1,35 @@
 import { asyncScheduler, config as rxConfig, type Observer, type SchedulerLike } from 'rxjs';
-import type { ClassificationOutput } from '../generated/athena/models.js';
-import type { ClassifyEvent } from '../transport/contracts.js';
-import { retryPolicy, type RetryPolicy } from './backoff.js';
-import { MAX_ID_LENGTH } from './classify-request.js';
-import { assertFunction, assertInteger, assertNumber, assertString } from './validate.js';
+import type { ClassificationOutput } from '../../generated/athena/models.js';
+import type { ClassifyEvent } from '../../transport/contracts.js';
+import { isRetryable, retryPolicy, type RetryPolicy } from '../backoff.js';
+import type { AthenaError } from '../../errors.js';
+import { MAX_ID_LENGTH } from './request.js';
+import { assertFunction, assertInteger, assertNumber, assertString } from '../validate.js';
 
 /** The longest delay a timer can take (what `setTimeout` accepts). */
 const MAX_DELAY_MS = 2_147_483_647;
+
+/**
+ * Statuses worth opening the stream again for: the transient ones of {@link isRetryable}, and
+ * `CANCELLED`, which a call the client did not cancel gets when the server shuts down (a deploy).
+ */
+export function isReconnectable(error: AthenaError): boolean {
+  return error.code === 'CANCELLED' || isRetryable(error);
+}
+
+/**
+ * The default reconnect policy: rides out an outage of two minutes (refused connections,
+ * `UNAVAILABLE`, a server shutting down), waiting a jittered delay of at most 5 s between attempts.
+ * The budget is time; the attempt count only bounds a storm of instant failures.
+ */
+export const DEFAULT_RECONNECT_POLICY: Readonly<Partial<RetryPolicy>> = Object.freeze({
+  maxAttempts: 10_000,
+  initialDelayMs: 250,
+  maxDelayMs: 5_000,
+  multiplier: 2,
+  budgetMs: 120_000,
+  retryable: isReconnectable,
+});
 
 /** Options of `classify`. */
 export interface ClassifyOptions {
@@ -16,13 +39,25 @@ export interface ClassifyOptions {
   readonly affiliate: string;
   /** Items admitted to the stream and not yet emitted as outcomes (default 256). */
   readonly maxInFlight?: number;
-  /** An item without an output this long after it was written fails with `TIMEOUT` (default 120 s). */
+  /**
+   * An item without an output this long after it was first written fails with `TIMEOUT` (default
+   * 120 s). The deadline holds across re-sends; an item never written never times out.
+   */
   readonly itemTimeoutMs?: number;
   /** An empty keepalive request is written after this long without a write (default 15 s; 0: never). */
   readonly keepaliveMs?: number;
   /** After the half-close, how long to wait for the server to end the call before cancelling it (default 10 s). */
   readonly closeTimeoutMs?: number;
-  /** Reconnect policy for a broken stream (capped jittered backoff; defaults of `retryPolicy`). */
+  /**
+   * While images written on the stream wait for their outputs, no response for this long means the
+   * stream has stalled: it is cancelled and opened again, the images re-sent (default 30 s; 0: never).
+   */
+  readonly stallTimeoutMs?: number;
+  /**
+   * Reconnect policy for a broken or stalled stream (default {@link DEFAULT_RECONNECT_POLICY}: a 120 s
+   * budget, delays of at most 5 s). The budget starts at the first break and is reset only by an
+   * output for one of this subscription's own images on a new stream.
+   */
   readonly reconnect?: Partial<RetryPolicy>;
   /** Emit outcomes in input order instead of as they come (default false). */
   readonly ordered?: boolean;
@@ -46,6 +81,7 @@ export interface ClassifyConfig {
   readonly itemTimeoutMs: number;
   readonly keepaliveMs: number;
   readonly closeTimeoutMs: number;
+  readonly stallTimeoutMs: number;
   readonly reconnect: RetryPolicy;
   readonly retry: RetryPolicy | undefined;
   readonly ordered: boolean;
@@ -72,7 +108,8 @@ export function classifyConfig(options: ClassifyOptions): ClassifyConfig {
     itemTimeoutMs: assertNumber('itemTimeoutMs', options.itemTimeoutMs ?? 120_000, 1, MAX_DELAY_MS),
     keepaliveMs: assertNumber('keepaliveMs', options.keepaliveMs ?? 15_000, 0, MAX_DELAY_MS),
     closeTimeoutMs: assertNumber('closeTimeoutMs', options.closeTimeoutMs ?? 10_000, 0, MAX_DELAY_MS),
-    reconnect: retryPolicy(options.reconnect),
+    stallTimeoutMs: assertNumber('stallTimeoutMs', options.stallTimeoutMs ?? 30_000, 0, MAX_DELAY_MS),
+    reconnect: retryPolicy({ ...DEFAULT_RECONNECT_POLICY, ...options.reconnect }),
     retry: options.retry === undefined ? undefined : retryPolicy(options.retry),
     ordered: options.ordered ?? false,
     emit: (event) => guarded(() => events?.next?.(event)),

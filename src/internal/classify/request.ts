@@ -1,11 +1,11 @@
-import { AthenaError } from '../errors.js';
+import { AthenaError } from '../../errors.js';
 import {
   ImageFormat,
   type ClassificationInput,
   type ClassifyRequest,
   type ImageHash,
-} from '../generated/athena/models.js';
-import type { ImageItem } from '../model.js';
+} from '../../generated/athena/models.js';
+import type { ImageItem } from '../../model.js';
 
 /** The longest deployment or correlation id the service accepts safely (it documents 64 as the hard limit). */
 export const MAX_ID_LENGTH = 63;
