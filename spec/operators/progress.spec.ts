@@ -42,6 +42,7 @@ const events: Record<string, ClassifyEvent> = {
   d: { type: 'duplicate', correlationId: 'c' },
   g: { type: 'global-error', items: 3, error: new Error('batch failed') },
   t: { type: 'retry', correlationId: 'u', attempt: 2 },
+  l: { type: 'stall', afterMs: 30_000, items: 2 },
   x: { type: 'from-a-later-version' } as unknown as ClassifyEvent,
 };
 
@@ -70,7 +71,7 @@ describe('createProgress', () => {
         .subscribe();
       const outcomes$ = cold<Outcome>('5ms c-f 7ms u 9ms d|', outcomes).pipe(tracker.countOutcomes());
       expectObservable(outcomes$).toBe('5ms c-f 7ms u 9ms d|', outcomes);
-      cold('---s 4ms kreodgtx', events).subscribe(tracker.events);
+      cold('---s 4ms kreodgtxl', events).subscribe(tracker.events);
       tracker.snapshots$.subscribe((s) => snapshots.push(s));
     });
     expect(snapshots.map(pick)).toEqual([
@@ -95,6 +96,7 @@ describe('createProgress', () => {
       bytesSent: 1000,
       keepalives: 1,
       reconnects: 1,
+      stalls: 1,
       resent: 2,
       foreign: 1,
       duplicates: 1,

@@ -19,7 +19,8 @@ export function progressLine(s: ProgressSnapshot): string {
   return (
     `progress: ${s.completed}/${s.submitted} done (${s.classified} classified, ${s.failed} failed), ` +
     `${s.inFlight} in flight, ${s.ratePerSecond.toFixed(1)} images/s` +
-    (s.reconnects > 0 ? `, ${s.reconnects} reconnects` : '')
+    (s.reconnects > 0 ? `, ${s.reconnects} reconnects` : '') +
+    (s.stalls > 0 ? `, ${s.stalls} stalled streams reopened` : '')
   );
 }
 

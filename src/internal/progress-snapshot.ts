@@ -28,6 +28,8 @@ export interface ProgressSnapshot {
   /** Failed images sent again under a retry policy. */
   readonly retries: number;
   readonly reconnects: number;
+  /** Streams cancelled and opened again because they gave no response while images waited. */
+  readonly stalls: number;
   readonly keepalives: number;
   readonly globalErrors: number;
   /** Outputs for other clients on the same deployment, and duplicate outputs dropped. */

@@ -14,6 +14,7 @@ type Counter =
   | 'resent'
   | 'retries'
   | 'reconnects'
+  | 'stalls'
   | 'keepalives'
   | 'globalErrors'
   | 'foreign'
@@ -22,6 +23,7 @@ type Counter =
 /** Events counted once each, by the counter they raise (events of unknown types are ignored). */
 const EVENT_COUNTERS: Partial<Record<ClassifyEvent['type'], Counter>> = {
   reconnect: 'reconnects',
+  stall: 'stalls',
   foreign: 'foreign',
   duplicate: 'duplicates',
   keepalive: 'keepalives',
@@ -56,6 +58,7 @@ export function createProgressState(
     resent: 0,
     retries: 0,
     reconnects: 0,
+    stalls: 0,
     keepalives: 0,
     globalErrors: 0,
     foreign: 0,

@@ -50,7 +50,8 @@ export function step(state: SessionState, event: SessionEvent): StepResult {
   else pump(d);
   watchQuiet(d);
   const wakeAt = d.stream.tag === 'over' ? undefined : nextWake(d);
-  if (wakeAt !== d.wakeAt) {
+  // After a tick the shell's timer is spent: name the next time again even when it did not change.
+  if (wakeAt !== d.wakeAt || event.type === 'tick') {
     d.wakeAt = wakeAt;
     d.fx.push({ type: 'wake', at: wakeAt });
   }
