@@ -15,11 +15,17 @@ export function onOpened(d: Draft, stream: number): void {
   d.stream = { tag: 'open', id: stream, lastWriteAt: d.now, quietSince: undefined };
 }
 
-/** The bytes of `request` left the client's buffers. */
+/**
+ * The bytes of `request` left the client's buffers. That is progress on the call: the stall watch
+ * starts again from here, so a large request on a slow link is not taken for a stall.
+ */
 export function onWritten(d: Draft, request: number): void {
   const record = d.requests.get(request);
   if (record === undefined || record.acked) return;
   d.requests.set(request, { ...record, acked: true });
+  if (d.stream.tag === 'open' && d.stream.id === record.stream && d.stream.quietSince !== undefined) {
+    d.stream = { ...d.stream, quietSince: d.now };
+  }
   releaseRequest(d, request);
   prune(d, request);
 }
