@@ -1,5 +1,5 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import { status as Status } from '@grpc/grpc-js';
+import { type SchedulerLike } from 'rxjs';
 import { type ClassifierServiceServer } from '../generated/athena/athena.js';
 import { assertNumber } from '../internal/validate.js';
 import { createAuthorizer, type AthenaServerAuth } from './auth.js';
@@ -9,6 +9,7 @@ import { createCounters, type AthenaServerCounters } from './counters.js';
 import { createDeploymentRegistry, type DeploymentInfo } from './deployments.js';
 import { createFaultState, type AthenaFaults } from './faults.js';
 import { randomSeed, seededRandom } from './prng.js';
+import { createSleeper } from './sleeper.js';
 import { serveClassifySingle, serveListDeployments } from './unary.js';
 
 /** Behaviour of the embedded Athena service (everything but the network). */
@@ -29,6 +30,8 @@ export interface AthenaServiceOptions {
   readonly outputTtlMs?: number;
   /** How long an idle deployment lives (no stream, no work, no request), in ms. Default 24 hours. */
   readonly deploymentIdleTtlMs?: number;
+  /** Scheduler of the latency faults' delays (default `asyncScheduler`). */
+  readonly scheduler?: SchedulerLike;
 }
 
 /** The Athena service as a grpc-js implementation, with its controls. */
@@ -78,6 +81,7 @@ export function createAthenaService(options: AthenaServiceOptions = {}): AthenaS
     onExpired: (n) => void (counters.c.expired += n),
   });
   const lifetime = new AbortController();
+  const sleeper = createSleeper(options.scheduler);
   const streams = new Set<StreamAbort>();
   const ctx: ServiceContext = {
     counters,
@@ -92,7 +96,7 @@ export function createAthenaService(options: AthenaServiceOptions = {}): AthenaS
     },
     authorize: createAuthorizer(options.auth),
     streams,
-    sleep: (ms) => delay(ms, undefined, { signal: lifetime.signal }).catch(() => undefined),
+    sleep: (ms) => sleeper.sleep(ms),
     disposed: () => lifetime.signal.aborted,
   };
   const sweepEvery = Math.min(60_000, Math.max(10, Math.min(outputTtlMs, idleTtlMs) / 4));
@@ -132,6 +136,7 @@ export function createAthenaService(options: AthenaServiceOptions = {}): AthenaS
       if (lifetime.signal.aborted) return;
       abortStreams({ code: Status.UNAVAILABLE, details: 'Server shutting down' });
       lifetime.abort();
+      sleeper.wakeAll();
       clearInterval(timer);
       registry.clear();
     },
