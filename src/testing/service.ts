@@ -124,8 +124,15 @@ export function createAthenaService(options: AthenaServiceOptions = {}): AthenaS
       return faults.current();
     },
     seed,
-    setFaults: (partial) => faults.set(partial),
-    clearFaults: () => faults.clear(),
+    setFaults: (partial) => {
+      faults.set(partial);
+      // Lifting (or moving) a stall delivers what the stalled streams kept on their deployments.
+      if ('stall' in partial || 'stallAfterOutputs' in partial) registry.flush();
+    },
+    clearFaults: () => {
+      faults.clear();
+      registry.flush();
+    },
     resetCounters: () => counters.reset(),
     deployments: () => {
       registry.sweep();
