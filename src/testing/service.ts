@@ -57,6 +57,8 @@ export interface AthenaService {
    * would; undelivered outputs stay queued. Returns how many calls were ended.
    */
   abortStreams(status?: { code: number; details: string }): number;
+  /** Forgets every deployment: queued outputs and remembered correlation ids (as a fresh process would). */
+  clearDeployments(): void;
   /** Ends open calls with `UNAVAILABLE`, wakes pending delays and stops the expiry timer. */
   dispose(): void;
 }
@@ -139,6 +141,7 @@ export function createAthenaService(options: AthenaServiceOptions = {}): AthenaS
       return registry.list();
     },
     abortStreams,
+    clearDeployments: () => registry.clear(),
     dispose: () => {
       if (lifetime.signal.aborted) return;
       abortStreams({ code: Status.UNAVAILABLE, details: 'Server shutting down' });
