@@ -183,6 +183,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--known-hashes <file>', 'MD5/SHA1 hex digests, one per line, that match as known')
     .option('--token <token...>', 'accepted bearer tokens (default: no authentication)')
     .option('--affiliate <affiliate...>', 'permitted affiliates (default: any)')
+    .option('--faults <json>', 'faults active from the start, as JSON, e.g. \'{"latencyMs":50}\'')
     .action(
       async (flags: {
         host: string;
@@ -190,6 +191,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
         knownHashes?: string;
         token?: string[];
         affiliate?: string[];
+        faults?: string;
       }) => {
         try {
           setExitCode(await serve(flags, process.stdout));

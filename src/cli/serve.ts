@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { type AthenaFaults } from '../testing/faults.js';
 import { startAthenaServer } from '../testing/server.js';
 
 export interface ServeOptions {
@@ -7,6 +8,22 @@ export interface ServeOptions {
   knownHashes?: string;
   token?: string[];
   affiliate?: string[];
+  /** Faults as JSON (`AthenaFaults` without functions), e.g. `{"stall":true}`. */
+  faults?: string;
+}
+
+/** Parses `--faults`: a JSON object; the server validates its fields. */
+export function parseFaults(json: string): AthenaFaults {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    throw new TypeError('--faults must be a JSON object, e.g. {"latencyMs":50}');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new TypeError('--faults must be a JSON object, e.g. {"latencyMs":50}');
+  }
+  return value as AthenaFaults;
 }
 
 /** Reads hex digests, one per line (`#` comments and blank lines skipped; a first column of CSV is used). */
@@ -24,13 +41,17 @@ export function parseHashList(text: string): string[] {
     .map((value) => value.toLowerCase());
 }
 
-/** `athena-rx serve`: runs the embedded server until SIGINT or SIGTERM. */
+/**
+ * `athena-rx serve`: runs the embedded server until SIGINT or SIGTERM, then shuts down gracefully
+ * (open Classify streams end with `UNAVAILABLE`, other calls get the close grace period).
+ */
 export async function serve(options: ServeOptions, out: NodeJS.WritableStream): Promise<number> {
   const knownHashes = options.knownHashes ? parseHashList(await readFile(options.knownHashes, 'utf8')) : [];
   const server = await startAthenaServer({
     host: options.host,
     port: options.port,
     knownHashes,
+    ...(options.faults !== undefined ? { faults: parseFaults(options.faults) } : {}),
     ...(options.token && options.token.length > 0 ? { auth: { tokens: options.token } } : {}),
     ...(options.affiliate && options.affiliate.length > 0 ? { affiliates: options.affiliate } : {}),
   });

@@ -8,6 +8,7 @@ import { answerInput } from './answer.js';
 import { UNAUTHENTICATED_DETAILS } from './auth.js';
 import { type ServiceContext } from './context.js';
 import { type Outlet } from './deployments.js';
+import { hostileOutputError, hostileStatus } from './hostile.js';
 import { checkCorrelationId, checkDeploymentId, type InputProblem } from './validation.js';
 
 /** Details of the status a reset stream ends with, as grpc-js reports a peer's RST_STREAM. */
@@ -58,12 +59,20 @@ export function serveClassify(call: Call, ctx: ServiceContext): void {
   };
   const abort = (status: EndStatus): void => finish(status);
   ctx.streams.add(abort);
+  const stalled = (): boolean => {
+    const at = ctx.faults.stallAfter();
+    return at !== undefined && sent >= at;
+  };
+  const endIfDone = (): void => {
+    if (halfClosed && pending === 0 && !stalled()) finish();
+  };
 
   const outlet: Outlet = {
     send: (outputs) => {
       if (finished) return outputs;
-      const limit = ctx.faults.resetAfter();
-      const n = limit === undefined ? outputs.length : Math.min(outputs.length, Math.max(0, limit - sent));
+      const resetAt = ctx.faults.resetAfter();
+      const limit = Math.min(resetAt ?? Infinity, ctx.faults.stallAfter() ?? Infinity);
+      const n = Math.min(outputs.length, Math.max(0, limit - sent));
       if (n > 0) {
         const batch = outputs.slice(0, n);
         sent += n;
@@ -71,12 +80,15 @@ export function serveClassify(call: Call, ctx: ServiceContext): void {
         for (const o of batch) if (o.error !== undefined) ctx.counters.countError(o.error.code);
         write(ClassifyResponse.fromPartial({ outputs: batch }));
       }
-      if (limit !== undefined && sent >= limit) {
+      // A stalled stream keeps the rest on the deployment until the stall is lifted.
+      if (stalled()) return outputs.slice(n);
+      if (resetAt !== undefined && sent >= resetAt) {
         c.resets++;
         finish({ code: Status.INTERNAL, details: RST_STREAM_DETAILS });
       }
       return outputs.slice(n);
     },
+    resume: endIfDone,
   };
 
   const handle = async (request: ClassifyRequest): Promise<void> => {
@@ -107,6 +119,11 @@ export function serveClassify(call: Call, ctx: ServiceContext): void {
     c.requests++;
     c.inputs += inputs.length;
     for (const input of inputs) c.inputBytes += input.data.length;
+    const hostile = hostileStatus(ctx.faults.current(), call.metadata);
+    if (hostile !== undefined) {
+      finish(hostile);
+      return;
+    }
     if (valid) {
       const ids = inputs.map((i) => i.correlationId).filter((cid) => checkCorrelationId(cid) === undefined);
       c.duplicateCorrelationIds += ctx.registry.remember(id, ids);
@@ -114,12 +131,14 @@ export function serveClassify(call: Call, ctx: ServiceContext): void {
     const globalError = ctx.faults.globalError(request);
     if (globalError !== undefined) {
       c.globalErrors++;
-      if (!finished) write(ClassifyResponse.fromPartial({ globalError: { details: '', ...globalError } }));
+      if (!finished && !stalled())
+        write(ClassifyResponse.fromPartial({ globalError: { details: '', ...globalError } }));
       return;
     }
     // Draw every random decision now, in arrival order, so a seeded run repeats exactly.
     const delay = ctx.faults.latency() + (created ? (ctx.faults.current().newDeploymentLatencyMs ?? 0) : 0);
-    const plans = inputs.map(() => ({ deploymentProblem, injected: ctx.faults.inputError() }));
+    const leak = hostileOutputError(ctx.faults.current(), call.metadata);
+    const plans = inputs.map(() => ({ deploymentProblem, injected: leak ?? ctx.faults.inputError() }));
     const drops = inputs.map(() => ctx.faults.drop());
     if (valid) ctx.registry.work(id, inputs.length);
     let outputs: ClassificationOutput[];
@@ -139,7 +158,7 @@ export function serveClassify(call: Call, ctx: ServiceContext): void {
 
   const settle = (): void => {
     pending--;
-    if (halfClosed && pending === 0) finish();
+    endIfDone();
   };
   const gate = ctx.authorize === undefined ? Promise.resolve(true) : ctx.authorize(call.metadata);
   void gate.then((ok) => {
@@ -156,7 +175,7 @@ export function serveClassify(call: Call, ctx: ServiceContext): void {
   });
   call.on('end', () => {
     halfClosed = true;
-    if (pending === 0) void gate.then(() => finish());
+    if (pending === 0) void gate.then(endIfDone);
   });
   call.on('cancelled', () => finish(undefined, true));
   call.on('close', () => finish(undefined, true));

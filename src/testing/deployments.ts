@@ -4,6 +4,8 @@ import { type ClassificationOutput } from '../generated/athena/models.js';
 export interface Outlet {
   /** Sends what it can; returns the outputs it did not send (it was reset or has ended). */
   send(outputs: readonly ClassificationOutput[]): readonly ClassificationOutput[];
+  /** Told after a {@link DeploymentRegistry.flush} (a stall was lifted). */
+  resume?(): void;
 }
 
 /** A deployment as `ListDeployments` and the server's `deployments()` report it. */
@@ -60,6 +62,8 @@ export interface DeploymentRegistry {
   deliver(id: string, outputs: readonly ClassificationOutput[]): void;
   /** Every deployment, as it is now (call `sweep()` first for fresh expiry). */
   list(): DeploymentInfo[];
+  /** Offers every queue to its connected streams again (after a stall), then tells them to resume. */
+  flush(): void;
   /** Drops expired outputs and idle deployments. */
   sweep(): void;
   /** Forgets every deployment, queued outputs included. */
@@ -147,6 +151,15 @@ export function createDeploymentRegistry(options: RegistryOptions): DeploymentRe
         queued: d.queue.length,
         streams: d.outlets.length,
       })),
+    flush: () => {
+      for (const d of deployments.values()) {
+        expire(d, now());
+        const queued = d.queue.map((q) => q.output);
+        d.queue = [];
+        if (queued.length > 0) deliver(d, queued);
+        for (const outlet of [...d.outlets]) outlet.resume?.();
+      }
+    },
     sweep: () => {
       const t = now();
       for (const d of deployments.values()) {

@@ -48,6 +48,33 @@ export interface AthenaFaults {
   readonly unavailableForMs?: number;
   /** Fraction (0..1) of Classify outputs silently dropped: never answered. */
   readonly dropRate?: number;
+  /**
+   * A silent stall (a hung backend or proxy): every Classify stream stays open and keeps reading
+   * requests but sends nothing. Outputs are still computed and stay queued on their deployment
+   * (`deployments()[i].queued`); switching the stall off delivers them to the connected streams.
+   * Global errors a stalled stream would send are dropped. A half-closed stream does not end
+   * while stalled. Unary calls are not affected.
+   */
+  readonly stall?: boolean;
+  /** Like `stall`, but each Classify stream stalls once it has sent this many outputs (0: at once). */
+  readonly stallAfterOutputs?: number;
+  /**
+   * End each Classify stream at its next request with inputs, and each unary call, with a status
+   * (`statusCode`) whose details echo the request metadata, `authorization` included: a hostile
+   * server, for testing that clients scrub secrets from what peers send back.
+   */
+  readonly echoMetadata?: boolean;
+  /**
+   * Fail every otherwise valid input (Classify and ClassifySingle) with an output error whose
+   * message and details contain the call's `authorization` value.
+   */
+  readonly leakAuthorization?: boolean;
+  /** End each Classify stream at its next request with inputs, and each unary call, with a status carrying this many bytes of details. */
+  readonly statusDetailsBytes?: number;
+  /** Fail every otherwise valid input with an output error whose message is this many bytes long. */
+  readonly outputErrorBytes?: number;
+  /** gRPC status code of `echoMetadata` and `statusDetailsBytes` (default 13, `INTERNAL`). */
+  readonly statusCode?: number;
 }
 
 /** The live fault settings of one server and the decisions drawn from them. */
@@ -70,6 +97,8 @@ export interface FaultState {
   unavailable(): boolean;
   /** Outputs a stream may send before it is reset, or `undefined`. */
   resetAfter(): number | undefined;
+  /** Outputs a stream may send before it stalls (`stall` gives 0), or `undefined`. */
+  stallAfter(): number | undefined;
 }
 
 /**
@@ -130,6 +159,7 @@ export function createFaultState(initial: AthenaFaults, random: Random, now = Da
     drop: () => chance(faults.dropRate),
     unavailable: () => now() < unavailableUntil,
     resetAfter: () => faults.resetAfterOutputs,
+    stallAfter: () => (faults.stall === true ? 0 : faults.stallAfterOutputs),
   };
 }
 
@@ -152,6 +182,7 @@ export function validateFaults(f: AthenaFaults): void {
   if (f.dropRate !== undefined) assertNumber('faults.dropRate', f.dropRate, 0, 1);
   if (f.resetAfterOutputs !== undefined) assertInteger('faults.resetAfterOutputs', f.resetAfterOutputs, 0);
   if (f.unavailableForMs !== undefined) assertNumber('faults.unavailableForMs', f.unavailableForMs, 0);
+  validateFieldFaults(f);
   const g = f.globalError;
   if (g !== undefined) {
     if (typeof g !== 'object' || g === null) throw new TypeError('faults.globalError must be an object');
@@ -163,4 +194,15 @@ export function validateFaults(f: AthenaFaults): void {
     if (g.code !== undefined) assertInteger('faults.globalError.code', g.code, 0);
     if (g.message !== undefined) assertString('faults.globalError.message', g.message, { allowEmpty: true });
   }
+}
+
+function validateFieldFaults(f: AthenaFaults): void {
+  for (const key of ['stall', 'echoMetadata', 'leakAuthorization'] as const) {
+    if (f[key] !== undefined && typeof f[key] !== 'boolean')
+      throw new TypeError(`faults.${key} must be a boolean`);
+  }
+  if (f.stallAfterOutputs !== undefined) assertInteger('faults.stallAfterOutputs', f.stallAfterOutputs, 0);
+  if (f.statusDetailsBytes !== undefined) assertInteger('faults.statusDetailsBytes', f.statusDetailsBytes, 0);
+  if (f.outputErrorBytes !== undefined) assertInteger('faults.outputErrorBytes', f.outputErrorBytes, 0);
+  if (f.statusCode !== undefined) assertInteger('faults.statusCode', f.statusCode, 1, 16);
 }

@@ -7,6 +7,8 @@ export {
   startAthenaServer,
   type AthenaServer,
   type AthenaServerOptions,
+  type AthenaServerRestartOptions,
+  type AthenaServerStopOptions,
   type AthenaServerTls,
 } from './server.js';
 export { createAthenaService, type AthenaService, type AthenaServiceOptions } from './service.js';

@@ -1,7 +1,8 @@
-import { Server, ServerCredentials, type ChannelOptions } from '@grpc/grpc-js';
-import { ClassifierServiceService } from '../generated/athena/athena.js';
+import { ServerCredentials, status as Status, type ChannelOptions } from '@grpc/grpc-js';
 import { assertInteger, assertNumber, assertString } from '../internal/validate.js';
+import { listen, type Listening } from './listener.js';
 import { createAthenaService, type AthenaService, type AthenaServiceOptions } from './service.js';
+import { createSleeper } from './sleeper.js';
 
 /** PEM key and certificate (chain) for serving TLS. */
 export interface AthenaServerTls {
@@ -28,6 +29,33 @@ export interface AthenaServerOptions extends AthenaServiceOptions {
   readonly channelOptions?: ChannelOptions;
 }
 
+/** How {@link AthenaServer.stop} stops listening. */
+export interface AthenaServerStopOptions {
+  /**
+   * `true` (default): as `tryShutdown` on deploy: new calls are refused (GOAWAY), open Classify
+   * streams end with `status`, unary calls get `graceMs` to finish, then the rest is cancelled.
+   * `false`: as `forceShutdown`: every connection is closed now; grpc-js clients see their open
+   * calls end with `CANCELLED` (`Call cancelled`).
+   */
+  readonly graceful?: boolean;
+  /** How long running calls may finish in a graceful stop, in ms. Default `closeGraceMs`. */
+  readonly graceMs?: number;
+  /** Status of the Classify streams a graceful stop ends. Default `UNAVAILABLE`, `Server shutting down`. */
+  readonly status?: { readonly code: number; readonly details: string };
+  /**
+   * Forget every deployment (queued outputs and remembered correlation ids) as a fresh process
+   * would. Default `false`: deployments and their queued outputs survive, as the real service keeps
+   * undelivered outputs across a deploy. Counters and faults always survive.
+   */
+  readonly dropState?: boolean;
+}
+
+/** How {@link AthenaServer.restart} restarts. */
+export interface AthenaServerRestartOptions extends AthenaServerStopOptions {
+  /** How long the port stays closed between stop and start, in ms. Default 0. */
+  readonly downMs?: number;
+}
+
 /** A running embedded Athena server. */
 export interface AthenaServer extends Omit<AthenaService, 'implementation' | 'dispose'> {
   /** `host:port` to connect to, e.g. `127.0.0.1:50123` (IPv6 hosts in brackets). */
@@ -36,6 +64,17 @@ export interface AthenaServer extends Omit<AthenaService, 'implementation' | 'di
   readonly port: number;
   /** Whether the server speaks TLS. */
   readonly tls: boolean;
+  /** Whether the port is open now (false between `stop()` and `start()`, and after `close()`). */
+  readonly listening: boolean;
+  /**
+   * Stops listening as a server does on deploy, keeping the service (deployments, faults, counters)
+   * for {@link AthenaServer.start}. Resolves when the port is released; a no-op when stopped.
+   */
+  stop(options?: AthenaServerStopOptions): Promise<void>;
+  /** Listens again on the same port with the same state. A no-op when listening; rejects after `close()` or when the port is taken. */
+  start(): Promise<void>;
+  /** `stop(options)`, `downMs` of closed port, then `start()`. */
+  restart(options?: AthenaServerRestartOptions): Promise<void>;
   /**
    * Stops the server: open Classify calls end with `UNAVAILABLE`, calls still running after
    * `closeGraceMs` are cancelled. Resolves when the port is released; calling it again returns the
@@ -91,35 +130,66 @@ export async function startAthenaServer(options: AthenaServerOptions = {}): Prom
   const closeGraceMs = assertNumber('closeGraceMs', options.closeGraceMs ?? 250, 0);
   const credentials = serverCredentials(options.tls);
   const service = createAthenaService(options);
-  const grpcServer = new Server({
-    'grpc.max_receive_message_length': maxMessageBytes,
-    'grpc.max_send_message_length': maxMessageBytes,
-    ...options.channelOptions,
-  });
-  grpcServer.addService(ClassifierServiceService, service.implementation);
   const bindHost = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
-  let port: number;
+  const listener = {
+    bindHost,
+    credentials,
+    serverOptions: {
+      'grpc.max_receive_message_length': maxMessageBytes,
+      'grpc.max_send_message_length': maxMessageBytes,
+      ...options.channelOptions,
+    },
+    implementation: service.implementation,
+    sleep: createSleeper(options.scheduler).sleep,
+  };
+  let current: Listening | undefined;
   try {
-    port = await new Promise<number>((resolve, reject) =>
-      grpcServer.bindAsync(`${bindHost}:${requestedPort}`, credentials, (error, bound) =>
-        error ? reject(error) : resolve(bound),
-      ),
-    );
+    current = await listen(listener, requestedPort);
   } catch (error) {
     service.dispose();
-    grpcServer.forceShutdown();
     throw error;
   }
-
+  const port = current.port;
+  let closed = false;
+  // Operations run one after another, so a restart never races a stop or a close.
+  let queue: Promise<void> = Promise.resolve();
+  const serially = (op: () => Promise<void>): Promise<void> => {
+    const next = queue.then(op);
+    queue = next.catch(() => undefined);
+    return next;
+  };
+  const stopNow = async (o: AthenaServerStopOptions = {}): Promise<void> => {
+    const graceful = o.graceful !== false;
+    const graceMs = assertNumber('graceMs', o.graceMs ?? closeGraceMs, 0);
+    const listening = current;
+    current = undefined;
+    if (graceful)
+      service.abortStreams(o.status ?? { code: Status.UNAVAILABLE, details: 'Server shutting down' });
+    if (o.dropState === true) service.clearDeployments();
+    await listening?.shutdown(graceful, graceMs);
+  };
+  const startNow = async (): Promise<void> => {
+    if (closed) throw new Error('the server was closed');
+    current ??= await listen(listener, port);
+  };
+  const stop = (o?: AthenaServerStopOptions): Promise<void> => serially(() => stopNow(o));
+  const start = (): Promise<void> => serially(startNow);
+  const restart = (o: AthenaServerRestartOptions = {}): Promise<void> => {
+    const downMs = assertNumber('downMs', o.downMs ?? 0, 0);
+    return serially(async () => {
+      await stopNow(o);
+      if (downMs > 0) await listener.sleep(downMs);
+      await startNow();
+    });
+  };
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
-    (closing ??= new Promise<void>((resolve) => {
+    (closing ??= serially(async () => {
+      closed = true;
       service.dispose();
-      const force = setTimeout(() => grpcServer.forceShutdown(), closeGraceMs);
-      grpcServer.tryShutdown(() => {
-        clearTimeout(force);
-        resolve();
-      });
+      const listening = current;
+      current = undefined;
+      await listening?.shutdown(true, closeGraceMs);
     }));
 
   return {
@@ -127,6 +197,12 @@ export async function startAthenaServer(options: AthenaServerOptions = {}): Prom
     host,
     port,
     tls: options.tls !== undefined,
+    get listening() {
+      return current !== undefined;
+    },
+    stop,
+    start,
+    restart,
     get counters() {
       return service.counters;
     },
@@ -139,6 +215,7 @@ export async function startAthenaServer(options: AthenaServerOptions = {}): Prom
     resetCounters: () => service.resetCounters(),
     deployments: () => service.deployments(),
     abortStreams: (status) => service.abortStreams(status),
+    clearDeployments: () => service.clearDeployments(),
     close,
   };
 }

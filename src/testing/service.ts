@@ -1,5 +1,5 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import { status as Status } from '@grpc/grpc-js';
+import { type SchedulerLike } from 'rxjs';
 import { type ClassifierServiceServer } from '../generated/athena/athena.js';
 import { assertNumber } from '../internal/validate.js';
 import { createAuthorizer, type AthenaServerAuth } from './auth.js';
@@ -9,6 +9,7 @@ import { createCounters, type AthenaServerCounters } from './counters.js';
 import { createDeploymentRegistry, type DeploymentInfo } from './deployments.js';
 import { createFaultState, type AthenaFaults } from './faults.js';
 import { randomSeed, seededRandom } from './prng.js';
+import { createSleeper } from './sleeper.js';
 import { serveClassifySingle, serveListDeployments } from './unary.js';
 
 /** Behaviour of the embedded Athena service (everything but the network). */
@@ -29,6 +30,8 @@ export interface AthenaServiceOptions {
   readonly outputTtlMs?: number;
   /** How long an idle deployment lives (no stream, no work, no request), in ms. Default 24 hours. */
   readonly deploymentIdleTtlMs?: number;
+  /** Scheduler of the latency faults' delays (default `asyncScheduler`). */
+  readonly scheduler?: SchedulerLike;
 }
 
 /** The Athena service as a grpc-js implementation, with its controls. */
@@ -54,6 +57,8 @@ export interface AthenaService {
    * would; undelivered outputs stay queued. Returns how many calls were ended.
    */
   abortStreams(status?: { code: number; details: string }): number;
+  /** Forgets every deployment: queued outputs and remembered correlation ids (as a fresh process would). */
+  clearDeployments(): void;
   /** Ends open calls with `UNAVAILABLE`, wakes pending delays and stops the expiry timer. */
   dispose(): void;
 }
@@ -78,6 +83,7 @@ export function createAthenaService(options: AthenaServiceOptions = {}): AthenaS
     onExpired: (n) => void (counters.c.expired += n),
   });
   const lifetime = new AbortController();
+  const sleeper = createSleeper(options.scheduler);
   const streams = new Set<StreamAbort>();
   const ctx: ServiceContext = {
     counters,
@@ -92,7 +98,7 @@ export function createAthenaService(options: AthenaServiceOptions = {}): AthenaS
     },
     authorize: createAuthorizer(options.auth),
     streams,
-    sleep: (ms) => delay(ms, undefined, { signal: lifetime.signal }).catch(() => undefined),
+    sleep: (ms) => sleeper.sleep(ms),
     disposed: () => lifetime.signal.aborted,
   };
   const sweepEvery = Math.min(60_000, Math.max(10, Math.min(outputTtlMs, idleTtlMs) / 4));
@@ -120,18 +126,27 @@ export function createAthenaService(options: AthenaServiceOptions = {}): AthenaS
       return faults.current();
     },
     seed,
-    setFaults: (partial) => faults.set(partial),
-    clearFaults: () => faults.clear(),
+    setFaults: (partial) => {
+      faults.set(partial);
+      // Lifting (or moving) a stall delivers what the stalled streams kept on their deployments.
+      if ('stall' in partial || 'stallAfterOutputs' in partial) registry.flush();
+    },
+    clearFaults: () => {
+      faults.clear();
+      registry.flush();
+    },
     resetCounters: () => counters.reset(),
     deployments: () => {
       registry.sweep();
       return registry.list();
     },
     abortStreams,
+    clearDeployments: () => registry.clear(),
     dispose: () => {
       if (lifetime.signal.aborted) return;
       abortStreams({ code: Status.UNAVAILABLE, details: 'Server shutting down' });
       lifetime.abort();
+      sleeper.wakeAll();
       clearInterval(timer);
       registry.clear();
     },

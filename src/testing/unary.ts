@@ -14,6 +14,7 @@ import {
 import { answerInput } from './answer.js';
 import { UNAUTHENTICATED_DETAILS } from './auth.js';
 import { type ServiceContext } from './context.js';
+import { hostileOutputError, hostileStatus } from './hostile.js';
 
 type Refusal = Partial<StatusObject> & ServerErrorResponse;
 
@@ -54,7 +55,7 @@ export function serveClassifySingle(
       .then(async (refusal) => {
         if (refusal !== undefined) return callback(refusal);
         const delay = ctx.faults.latency();
-        const injected = ctx.faults.inputError();
+        const injected = hostileOutputError(ctx.faults.current(), call.metadata) ?? ctx.faults.inputError();
         if (delay > 0) await ctx.sleep(delay);
         const output = await answerInput(call.request, ctx.answer, { injected });
         if (output.error !== undefined) ctx.counters.countError(output.error.code);
@@ -69,6 +70,8 @@ async function admit(metadata: Metadata, ctx: ServiceContext): Promise<Refusal |
   if (ctx.faults.unavailable()) {
     return refusal(Status.UNAVAILABLE, 'Service unavailable (injected)');
   }
+  const hostile = hostileStatus(ctx.faults.current(), metadata);
+  if (hostile !== undefined) return refusal(hostile.code, hostile.details);
   if (ctx.authorize !== undefined && !(await ctx.authorize(metadata))) {
     ctx.counters.c.unauthenticated++;
     return refusal(Status.UNAUTHENTICATED, UNAUTHENTICATED_DETAILS);
