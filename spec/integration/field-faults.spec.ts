@@ -8,6 +8,7 @@ import { from, type Observable } from 'rxjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { classify, type ClassifyInput, type ClassifyOptions } from '../../src/operators/classify.js';
 import { startAthenaServer, type AthenaServer } from '../../src/testing/index.js';
+import { startChildServer, type ChildServer } from '../support/child-server.js';
 import type { ClassifyEvent } from '../../src/transport/contracts.js';
 import { AthenaClient } from '../../src/transport/AthenaClient.js';
 import {
@@ -134,5 +135,81 @@ describe('classify in the field, with its default policy', () => {
     expectExactlyOnce(outcomes, items, leases);
     expect(count(outcomes, (o) => o.ok)).toBe(items.length);
     expect(events.some((e) => e.type === 'resent')).toBe(true);
+  }, 60_000);
+});
+
+describe('classify in the field, against a server process', () => {
+  let child: ChildServer;
+  let own: AthenaClient;
+
+  beforeAll(async () => {
+    child = await startChildServer({ faults: { latencyMs: 20 } });
+    own = new AthenaClient({ address: child.address, insecure: true });
+  }, 60_000);
+
+  afterAll(async () => {
+    own.close();
+    await child.stop();
+  });
+
+  async function childRun(prefix: string, n: number, fault: (events: ClassifyEvent[]) => Promise<void>) {
+    const { items, leases } = makeItems(prefix, n);
+    const scheduler = trackedScheduler();
+    const events: ClassifyEvent[] = [];
+    const done = run(
+      from(inBatches(items, 8)),
+      classify(own, {
+        deploymentId: `field-${prefix}-${process.pid}`,
+        affiliate: 'acme',
+        scheduler,
+        events: { next: (e) => events.push(e) },
+      }),
+      events,
+    );
+    await eventually(() => sent(events) >= 24, 20_000);
+    await fault(events);
+    const result = await done;
+    expect(scheduler.live).toBe(0);
+    expect(result.error).toBeUndefined();
+    expectExactlyOnce(result.outcomes, items, leases);
+    expect(count(result.outcomes, (o) => o.ok)).toBe(n);
+    return result;
+  }
+
+  it('rides out the server process killed and started again on the same port 2 s later', async () => {
+    const { events } = await childRun('killed', 160, async () => {
+      await child.kill('SIGKILL');
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      await child.restart({ faults: { latencyMs: 20 } });
+    });
+    expect(events.some((e) => e.type === 'reconnect')).toBe(true);
+  }, 90_000);
+
+  it('rides out a server process frozen for 3 s (SIGSTOP), then thawed', async () => {
+    await childRun('frozen', 120, async () => {
+      child.pause();
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      child.resume();
+    });
+  }, 90_000);
+});
+
+describe('classify against a stream the server stalls', () => {
+  it('detects the stall, reopens, and takes the withheld outputs once', async () => {
+    const { items, leases } = makeItems('stalled', 40);
+    const { outcomes, events, error } = await fieldRun(
+      from(inBatches(items, 8)),
+      { stallTimeoutMs: 400 },
+      async (events) => {
+        await eventually(() => sent(events) >= 8, 10_000);
+        server.setFaults({ stall: true });
+        await eventually(() => events.some((e) => e.type === 'stall'), 10_000);
+        server.clearFaults();
+      },
+    );
+    expect(error).toBeUndefined();
+    expectExactlyOnce(outcomes, items, leases);
+    expect(count(outcomes, (o) => o.ok)).toBe(items.length);
+    expect(events.find((e) => e.type === 'stall')).toMatchObject({ type: 'stall' });
   }, 60_000);
 });

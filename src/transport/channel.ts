@@ -23,7 +23,9 @@ export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
  * key by key. HTTP/2 keepalive pings every 30 s (also between calls), answered within 10 s, keep NATs
  * and proxies from dropping long idle streams; a server with a strict ping policy may answer
  * `too_many_pings`, in which case raise `grpc.keepalive_time_ms` or turn
- * `grpc.keepalive_permit_without_calls` off.
+ * `grpc.keepalive_permit_without_calls` off. After a lost connection the channel tries again at most
+ * 5 s apart (calls made while it waits fail `UNAVAILABLE` at once), so a restarted service is found
+ * again within the delays `classify` reconnects with.
  */
 export const DEFAULT_CHANNEL_OPTIONS: Readonly<ChannelOptions> = Object.freeze({
   'grpc.keepalive_time_ms': 30_000,
@@ -32,7 +34,7 @@ export const DEFAULT_CHANNEL_OPTIONS: Readonly<ChannelOptions> = Object.freeze({
   'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
   'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
   'grpc.initial_reconnect_backoff_ms': 1_000,
-  'grpc.max_reconnect_backoff_ms': 30_000,
+  'grpc.max_reconnect_backoff_ms': 5_000,
 });
 
 /**
