@@ -122,7 +122,7 @@ describe('step: a silent stall', () => {
   it('no response for stallTimeoutMs cancels the call, and the images go again under their ids', () => {
     const s = openSession({ keepaliveMs: 0 });
     expect(input(s, 0, 'a', 'b')).toEqual(['write 1#1 [a,b]', 'sent', 'wake 30000']);
-    expect(s.tick(29_999)).toEqual([]);
+    expect(s.tick(29_999)).toEqual(['wake 30000']); // nothing due yet: the spent timer is set again
     expect(s.tick(30_000)).toEqual([
       'stall 30000ms 2',
       'cancel 1',
@@ -139,14 +139,22 @@ describe('step: a silent stall', () => {
     const s = openSession({ keepaliveMs: 0 });
     input(s, 0, 'a', 'b');
     expect(response(s, 20_000, 1, resp(ok('a')))).toEqual(['emit a', 'wake 50000']);
-    expect(s.tick(30_000)).toEqual([]);
+    expect(s.tick(30_000)).toEqual(['wake 50000']);
+    expect(s.tick(50_000)).toEqual(expect.arrayContaining(['stall 30000ms 1', 'cancel 1']));
+  });
+
+  it("a request's bytes leaving the client restart the watch: a slow upload is no stall", () => {
+    const s = openSession({ keepaliveMs: 0 }, 0, true);
+    expect(input(s, 0, 'a')).toEqual(['write 1#1 [a]', 'sent', 'wake 30000']);
+    expect(s.send(20_000, { type: 'written', stream: 1, request: 1 })).toEqual(['wake 50000']);
+    expect(s.tick(30_000)).toEqual(['wake 50000']);
     expect(s.tick(50_000)).toEqual(expect.arrayContaining(['stall 30000ms 1', 'cancel 1']));
   });
 
   it('stallTimeoutMs 0 turns the watch off: only the item deadline remains', () => {
     const s = openSession({ keepaliveMs: 0, stallTimeoutMs: 0 });
     expect(input(s, 0, 'a')).toEqual(['write 1#1 [a]', 'sent', 'wake 120000']);
-    expect(s.tick(60_000)).toEqual([]);
+    expect(s.tick(60_000)).toEqual(['wake 120000']);
     expect(s.tick(120_000)).toEqual(['emit a:timeout:TIMEOUT', 'wake none']);
     expect(s.state.stream.tag).toBe('open');
   });
@@ -222,7 +230,7 @@ describe('step: images never sent never time out', () => {
     const s = session({ itemTimeoutMs: 1_000 });
     s.tick(0);
     expect(input(s, 0, 'a', 'b')).toEqual([]);
-    for (const at of [1_000, 5_000, 60_000, 119_999]) expect(s.tick(at)).toEqual([]);
+    for (const at of [1_000, 5_000, 60_000, 119_999]) expect(s.tick(at)).toEqual(['wake 120000']);
     expect(s.state.wakeAt).toBe(120_000);
     expect(s.tick(120_000)).toEqual([
       'cancel 1',
@@ -336,16 +344,16 @@ describe('step: calls and timers', () => {
   it('writes a keepalive after keepaliveMs without a write, and only then', () => {
     const s = openSession({ keepaliveMs: 15_000, stallTimeoutMs: 0 });
     expect(s.state.wakeAt).toBe(15_000);
-    expect(s.tick(14_999)).toEqual([]);
+    expect(s.tick(14_999)).toEqual(['wake 15000']);
     expect(s.tick(15_000)).toEqual(['write 1#-1 []', 'keepalive', 'wake 30000']);
     // A write puts the next keepalive off.
     expect(input(s, 20_000, 'a')).toEqual(['write 1#1 [a]', 'sent', 'wake 35000']);
-    expect(s.tick(30_000)).toEqual([]);
+    expect(s.tick(30_000)).toEqual(['wake 35000']);
     expect(s.tick(35_000)).toEqual(['write 1#-1 []', 'keepalive', 'wake 50000']);
     // No keepalive on a call that is not open.
     const opening = session({ keepaliveMs: 15_000 });
     opening.tick(0);
-    expect(opening.tick(15_000)).toEqual([]);
+    expect(opening.tick(15_000)).toEqual(['wake 120000']);
   });
 
   it('half-closes after the last outcome and completes when the server ends the call', () => {
@@ -361,7 +369,7 @@ describe('step: calls and timers', () => {
   it('cancels the call and completes after closeTimeoutMs when the server does not end it', () => {
     const s = openSession({ keepaliveMs: 0, closeTimeoutMs: 500 });
     expect(s.send(5, { type: 'input-end' })).toEqual(['half-close 1', 'wake 505']);
-    expect(s.tick(504)).toEqual([]);
+    expect(s.tick(504)).toEqual(['wake 505']);
     expect(s.tick(505)).toEqual(['cancel 1', 'complete', 'wake none']);
   });
 
