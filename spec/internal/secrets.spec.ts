@@ -230,3 +230,12 @@ describe('scrubText: property', () => {
     );
   });
 });
+
+describe('scrubText: surrogate pairs', () => {
+  it('never cuts between the halves of a pair, and keeps a text that ends in one whole', () => {
+    const text = `${'a'.repeat(9)}😀${'b'.repeat(10)}`;
+    expect(scrubText(text, [], 10)).toBe(`${'a'.repeat(9)}… [${text.length - 9} more characters cut]`);
+    expect(scrubText('ends with 😀')).toBe('ends with 😀');
+    expect(cap(text, 10)).toBe(scrubText(text, [], 10));
+  });
+});

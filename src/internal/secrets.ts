@@ -104,7 +104,7 @@ export function scrubText(
     from = i = end;
   }
   let stop = cut < 0 ? source.length : cut;
-  if (stop > from && isHighSurrogate(source.charCodeAt(stop - 1))) stop -= 1;
+  if (cut >= 0 && stop > from && isHighSurrogate(source.charCodeAt(stop - 1))) stop -= 1;
   const prefixAt = trailingPrefix(source, from, stop, indexes);
   out += source.slice(from, prefixAt);
   if (cut < 0 && prefixAt === stop) return out;
