@@ -3,8 +3,10 @@
  * is an {@link AthenaError} with a machine-readable {@link AthenaErrorCode}.
  *
  * Messages never carry secrets: client secrets, tokens and URL query strings are redacted before an
- * error is built (see {@link redactUrl}).
+ * error is built (see {@link redactUrl}), and text a peer sent (a status's details, a service error's
+ * message) is scrubbed of every secret the library holds and cut to about 1 KB.
  */
+import { scrubText } from './internal/secrets.js';
 
 /** gRPC status names, numbered as gRPC numbers them (`status` carries the number). */
 export const GRPC_STATUS_NAMES = [
@@ -86,15 +88,18 @@ export class AthenaError extends Error {
     this.serviceCode = options.serviceCode;
   }
 
-  /** Wraps anything thrown into an `AthenaError`, keeping an `AthenaError` as it is. */
+  /**
+   * Wraps anything thrown into an `AthenaError`, keeping an `AthenaError` as it is. A grpc-js error
+   * becomes its status name, with the server's details (scrubbed of secrets, cut to about 1 KB) as
+   * message and `details`; it is not kept as `cause`, since its message and metadata carry the same
+   * text unscrubbed.
+   */
   static from(error: unknown, fallback: AthenaErrorCode = 'UNKNOWN'): AthenaError {
     if (error instanceof AthenaError) return error;
     if (isGrpcError(error)) {
       const name = GRPC_STATUS_NAMES[error.code] ?? 'UNKNOWN';
-      return new AthenaError(name === 'OK' ? 'UNKNOWN' : name, error.details || error.message, {
-        cause: error,
-        status: error.code,
-      });
+      const details = scrubText(error.details || error.message);
+      return new AthenaError(name === 'OK' ? 'UNKNOWN' : name, details, { status: error.code, details });
     }
     if (error instanceof Error) return new AthenaError(fallback, error.message, { cause: error });
     return new AthenaError(fallback, String(error), { cause: error });

@@ -14,6 +14,7 @@
  * ```
  */
 import { AthenaError, type ServiceErrorCode } from './errors.js';
+import { scrubText } from './internal/secrets.js';
 import {
   ErrorCode,
   type ClassificationError,
@@ -50,14 +51,15 @@ export function errorCodeName(code: number): ErrorCodeName {
 /**
  * A `ClassificationError` (per output or `global_error`) as an {@link AthenaError}: `code` is the code's
  * name (`'UNKNOWN'` for a number this version does not know), `serviceCode` the number as sent,
- * `details` the service's details.
+ * `message` and `details` the service's, scrubbed of every secret the library holds and cut to about
+ * 1 KB.
  */
 export function fromClassificationError(error: ClassificationError): AthenaError {
   const number = typeof error.code === 'number' ? error.code : ErrorCode.ERROR_CODE_UNSPECIFIED;
   const known = CODE_NAMES.get(number);
-  const message = error.message || `The service reported ${errorCodeName(number)}`;
+  const message = error.message ? scrubText(error.message) : `The service reported ${errorCodeName(number)}`;
   const options: { serviceCode: number; details?: string } = { serviceCode: number };
-  if (error.details) options.details = error.details;
+  if (error.details) options.details = scrubText(error.details);
   return new AthenaError(known ?? 'UNKNOWN', message, options);
 }
 

@@ -40,6 +40,7 @@ import {
 } from './contracts.js';
 import { TokenCache, tokenCallCredentials } from './credentials.js';
 import { validateDeploymentId } from './deployments.js';
+import { withRegisteredTokens } from './registeredTokens.js';
 import { encodeClassifyRequest } from './request-encoder.js';
 import { CLIENT_LANGUAGE, CLIENT_VERSION } from './version.js';
 
@@ -133,7 +134,10 @@ export class AthenaClient implements ClassifyStreamClient, ClassifySingleClient 
           'or allowInsecureCredentials: true',
       );
     }
-    this.tokens = options.credentials === undefined ? undefined : new TokenCache(options.credentials);
+    this.tokens =
+      options.credentials === undefined
+        ? undefined
+        : new TokenCache(withRegisteredTokens(options.credentials));
     this.callOptions = this.tokens === undefined ? {} : { credentials: tokenCallCredentials(this.tokens) };
     this.grpc = new ServiceClient(this.address, channelCredentials(insecure, options.rootCerts), {
       ...DEFAULT_CHANNEL_OPTIONS,

@@ -5,19 +5,23 @@
 import { type ClientDuplexStream, type ClientUnaryCall, type ServiceError } from '@grpc/grpc-js';
 import { Observable, Subscription } from 'rxjs';
 import { AthenaError, GRPC_STATUS_NAMES } from '../errors.js';
+import { scrubText } from '../internal/secrets.js';
 
 /** Registers an open call's abort handler with the client; returns the function that removes it. */
 export type TrackCall = (abort: (error: AthenaError) => void) => () => void;
 
-/** A failed call as an `AthenaError`: the gRPC status name as code, `status`, and the server's details. */
+/**
+ * A failed call as an `AthenaError`: the gRPC status name as code, `status`, and the server's details
+ * scrubbed of secrets and cut to about 1 KB. The grpc-js error is not kept as `cause`: its message and
+ * metadata carry the server's text as it came.
+ */
 export function callError(error: unknown, operation: string): AthenaError {
   if (error instanceof AthenaError) return error;
   const grpc = error as Partial<ServiceError>;
   if (error instanceof Error && typeof grpc.code === 'number') {
     const name = GRPC_STATUS_NAMES[grpc.code] ?? 'UNKNOWN';
-    const details = typeof grpc.details === 'string' ? grpc.details : error.message;
+    const details = scrubText(typeof grpc.details === 'string' ? grpc.details : error.message);
     return new AthenaError(name === 'OK' ? 'UNKNOWN' : name, `${operation} failed: ${name}: ${details}`, {
-      cause: error,
       status: grpc.code,
       details,
     });
