@@ -266,3 +266,37 @@ describe('AthenaClient transport security', () => {
     expect(() => new AthenaClient({ credentials: 'token' as unknown as typeof token })).toThrow(TypeError);
   });
 });
+
+describe('AthenaClient UNAUTHENTICATED for a replaced token', () => {
+  it('refreshes once for the current token; a late refusal of the replaced one does not refresh again', async () => {
+    server.accepted.add('Bearer second');
+    const source = rotatingSource(['first', 'second', 'third']);
+    const athena = client({ credentials: source });
+    // Both calls carry `first`; the slow one is refused 150 ms later, long after `second` replaced it.
+    const slow = firstValueFrom(athena.classifySingle(input('slow-1')));
+    const quick = firstValueFrom(athena.classifySingle(input('quick-1')));
+    expect((await quick).correlationId).toBe('quick-1');
+    expect(source.refreshes).toBe(1);
+    expect((await slow).correlationId).toBe('slow-1');
+    expect(source.refreshes).toBe(1);
+    expect(server.calls.map((call) => call.metadata['authorization'])).toEqual([
+      'Bearer first',
+      'Bearer first',
+      'Bearer second',
+      'Bearer second',
+    ]);
+  });
+
+  it('treats a token re-emitted as a new object as the current one: its refusal refreshes', async () => {
+    server.accepted.add('Bearer second');
+    // Like a vault poller, the source pushes the same token value again as a new object.
+    const source = rotatingSource(['first', 'second']);
+    const athena = client({ credentials: source });
+    const call = firstValueFrom(athena.classifySingle(input('slow-reemit')));
+    await eventually(() => server.calls.length === 1);
+    source.reemit(bearer('first')); // while the call carrying `first` is still out
+    expect((await call).correlationId).toBe('slow-reemit');
+    expect(source.refreshes).toBe(1);
+    expect(server.calls.map((c) => c.metadata['authorization'])).toEqual(['Bearer first', 'Bearer second']);
+  });
+});

@@ -22,7 +22,10 @@ export interface RecordingServer {
   readonly calls: RecordedCall[];
   /** Accepted `authorization` values; empty accepts every call. */
   readonly accepted: Set<string>;
-  /** Correlation ids of held `classifySingle` calls (id starting with `hold`) the client cancelled. */
+  /**
+   * Correlation ids of held `classifySingle` calls (id starting with `hold`) the client cancelled. A
+   * call whose id starts with `slow` is answered 150 ms after it arrived, judged on the token it carried.
+   */
   readonly cancelled: string[];
   stop(): Promise<void>;
 }
@@ -57,7 +60,13 @@ export async function startRecordingServer(): Promise<RecordingServer> {
     classifySingle: (call, callback) => {
       calls.push({ method: 'classifySingle', metadata: flat(call.metadata) });
       const id = call.request.correlationId;
-      if (!allowed(call.metadata)) callback(unauthenticated());
+      if (id.startsWith('slow')) {
+        const ok = allowed(call.metadata);
+        setTimeout(
+          () => callback(ok ? null : unauthenticated(), ClassificationOutput.create({ correlationId: id })),
+          150,
+        );
+      } else if (!allowed(call.metadata)) callback(unauthenticated());
       else if (id.startsWith('hold')) call.on('cancelled', () => cancelled.push(id));
       else callback(null, ClassificationOutput.create({ correlationId: id }));
     },
@@ -102,13 +111,17 @@ export const bearer = (accessToken: string): AccessToken => ({
 });
 
 /** A token source that moves to the next of `tokens` when refreshed; counts its refreshes. */
-export function rotatingSource(tokens: readonly string[]): TokenSource & { refreshes: number } {
+export function rotatingSource(
+  tokens: readonly string[],
+): TokenSource & { refreshes: number; reemit: (token: AccessToken) => void } {
   const subject = new BehaviorSubject(bearer(tokens[0] ?? ''));
   let index = 0;
   const source = subject.asObservable() as Observable<AccessToken> & {
     refresh: () => void;
     refreshes: number;
+    reemit: (token: AccessToken) => void;
   };
+  source.reemit = (token) => subject.next(token);
   source.refreshes = 0;
   source.refresh = () => {
     source.refreshes += 1;

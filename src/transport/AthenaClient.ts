@@ -38,9 +38,10 @@ import {
   type ClassifyStreamHooks,
   type TokenSource,
 } from './contracts.js';
-import { TokenCache, tokenCallCredentials } from './credentials.js';
+import { type TokenLease } from '../internal/tokens/manager.js';
+import { tokenLease } from '../internal/tokens/source.js';
+import { tokenCallCredentials } from './credentials.js';
 import { validateDeploymentId } from './deployments.js';
-import { withRegisteredTokens } from './registeredTokens.js';
 import { encodeClassifyRequest } from './request-encoder.js';
 import { CLIENT_LANGUAGE, CLIENT_VERSION } from './version.js';
 
@@ -97,7 +98,7 @@ export class AthenaClient implements ClassifyStreamClient, ClassifySingleClient 
   /** `classifyStream` reports when the call opened and when each request's bytes left the client. */
   readonly acknowledgesWrites = true;
   private readonly grpc: ClassifierServiceClient;
-  private readonly tokens: TokenCache | undefined;
+  private readonly tokens: TokenLease | undefined;
   private readonly callOptions: Pick<CallOptions, 'credentials'>;
   private readonly extraMetadata: ReadonlyArray<readonly [string, string]>;
   private readonly deadlineMs: number;
@@ -134,10 +135,7 @@ export class AthenaClient implements ClassifyStreamClient, ClassifySingleClient 
           'or allowInsecureCredentials: true',
       );
     }
-    this.tokens =
-      options.credentials === undefined
-        ? undefined
-        : new TokenCache(withRegisteredTokens(options.credentials));
+    this.tokens = options.credentials === undefined ? undefined : tokenLease(options.credentials);
     this.callOptions = this.tokens === undefined ? {} : { credentials: tokenCallCredentials(this.tokens) };
     this.grpc = new ServiceClient(this.address, channelCredentials(insecure, options.rootCerts), {
       ...DEFAULT_CHANNEL_OPTIONS,
@@ -266,6 +264,12 @@ export class AthenaClient implements ClassifyStreamClient, ClassifySingleClient 
     });
   }
 
+  private callOptionsFor(token: AccessToken | undefined): Pick<CallOptions, 'credentials'> {
+    return token === undefined
+      ? this.callOptions
+      : { credentials: tokenCallCredentials({ current: () => token }) };
+  }
+
   private unary<T>(
     operation: string,
     deadlineMs: number,
@@ -295,7 +299,8 @@ export class AthenaClient implements ClassifyStreamClient, ClassifySingleClient 
           }),
           concatMap((token) =>
             unaryCall<T>(operation, this.track, (cb) =>
-              start(this.metadata(), { ...this.callOptions, deadline }, cb),
+              // The call carries the token it was prepared with, so a refusal names the token it refused.
+              start(this.metadata(), { ...this.callOptionsFor(token), deadline }, cb),
             ).pipe(
               catchError((error: unknown) => {
                 const typed = callError(error, operation);

@@ -1,13 +1,14 @@
+import { registerSecret } from '../internal/secrets.js';
 import {
   assertOptions,
   assertSecret,
   optionalString,
   tokenEndpoint,
   type TokenRefreshOptions,
-} from '../internal/token-options.js';
-import { requestToken } from '../internal/token-request.js';
-import { retryTransient } from '../internal/token-retry.js';
-import { refreshingSource, type RefreshingTokenSource } from '../internal/token-source.js';
+} from '../internal/tokens/options.js';
+import { requestToken } from '../internal/tokens/request.js';
+import { retryTransient } from '../internal/tokens/retry.js';
+import { managedSource, type RefreshingTokenSource } from '../internal/tokens/source.js';
 import { assertString } from '../internal/validate.js';
 
 export type {
@@ -15,8 +16,8 @@ export type {
   TokenHttpRequest,
   TokenHttpResponse,
   TokenRefreshOptions,
-} from '../internal/token-options.js';
-export type { RefreshingTokenSource } from '../internal/token-source.js';
+} from '../internal/tokens/options.js';
+export type { RefreshingTokenSource } from '../internal/tokens/source.js';
 
 /** The token endpoint of the public Athena service. */
 export const DEFAULT_TOKEN_URL = 'https://crispthinking.auth0.com/oauth/token';
@@ -40,8 +41,10 @@ export interface ClientCredentialsOptions extends TokenRefreshOptions {
  * `grant_type=client_credentials`, `client_id`, `client_secret`, `audience` and `scope` form-encoded to
  * the token endpoint, emits the token, and fetches the next one before the old expires.
  *
- * Shared and single-flight: however many calls subscribe, one request runs at a time; late subscribers
- * get the latest token at once. The refresh cycle stops when the last subscriber leaves (aborting a
+ * Shared and single-flight: however many calls or clients subscribe, one token manager serves them
+ * all, one request runs at a time, and late subscribers get the latest token at once. Refresh timers
+ * never keep the process alive (see `scheduler`). An answer without `expires_in` gets
+ * `defaultExpiresInS` (3600). The refresh cycle stops when the last subscriber leaves (aborting a
  * request in flight) and restarts on the next, reusing a token that is not yet due. Network errors,
  * timeouts, 408, 429 (honouring `Retry-After`) and 5xx are retried with jittered backoff; any other
  * answer fails subscribers with an `OAuthError` carrying the server's `error`,
@@ -66,7 +69,7 @@ export interface ClientCredentialsOptions extends TokenRefreshOptions {
  *
  * @param options `tokenUrl`, `clientId`, `clientSecret`, `audience`, `scope`, and the
  *   {@link TokenRefreshOptions}: `refreshMarginMs` (60 000, at most a tenth of the lifetime), `retry`,
- *   `timeoutMs` (30 000), `scheduler` (`asyncScheduler`), `fetch` (global fetch).
+ *   `timeoutMs` (30 000), `defaultExpiresInS` (3600), `scheduler` (unref'd timers), `fetch` (global fetch).
  * @throws TypeError / RangeError at once for invalid options.
  */
 export function clientCredentials(options: ClientCredentialsOptions): RefreshingTokenSource {
@@ -74,6 +77,7 @@ export function clientCredentials(options: ClientCredentialsOptions): Refreshing
   const endpoint = tokenEndpoint(options.tokenUrl ?? DEFAULT_TOKEN_URL, options);
   const clientId = assertString('clientId', options.clientId);
   const clientSecret = assertSecret('clientSecret', options.clientSecret);
+  registerSecret(clientSecret);
   const audience = assertString('audience', options.audience ?? DEFAULT_AUDIENCE);
   const scope = optionalString('scope', options.scope);
   const form = {
@@ -83,9 +87,9 @@ export function clientCredentials(options: ClientCredentialsOptions): Refreshing
     audience,
     scope,
   };
-  return refreshingSource(
+  return managedSource(
     () =>
       requestToken(endpoint, form, [clientSecret]).pipe(retryTransient(endpoint.retry, endpoint.scheduler)),
-    endpoint,
+    { refreshMarginMs: endpoint.refreshMarginMs, scheduler: endpoint.injectedScheduler },
   );
 }

@@ -1,5 +1,6 @@
 import { catchError, map, throwError, type Observable } from 'rxjs';
 import { OAuthError } from '../errors.js';
+import { registerSecret } from '../internal/secrets.js';
 import {
   assertOptions,
   assertSecret,
@@ -8,10 +9,10 @@ import {
   tokenEndpoint,
   type TokenEndpoint,
   type TokenRefreshOptions,
-} from '../internal/token-options.js';
-import { requestToken, type TokenGrant } from '../internal/token-request.js';
-import { retryTransient } from '../internal/token-retry.js';
-import { refreshingSource, type RefreshingTokenSource } from '../internal/token-source.js';
+} from '../internal/tokens/options.js';
+import { requestToken, type TokenGrant } from '../internal/tokens/request.js';
+import { retryTransient } from '../internal/tokens/retry.js';
+import { managedSource, type RefreshingTokenSource } from '../internal/tokens/source.js';
 
 export interface PasswordGrantOptions extends TokenRefreshOptions {
   /** Token endpoint: https, or http on a loopback host. */
@@ -55,7 +56,8 @@ export interface PasswordGrantOptions extends TokenRefreshOptions {
  * ```
  *
  * @param options `tokenUrl`, `clientId`, `clientSecret`, `username`, `password`, `audience`, `scope`, and
- *   the shared refresh options (`refreshMarginMs` 60 000, `retry`, `timeoutMs` 30 000, `scheduler`, `fetch`).
+ *   the shared refresh options (`refreshMarginMs` 60 000, `retry`, `timeoutMs` 30 000,
+ *   `defaultExpiresInS` 3600, `scheduler`, `fetch`).
  * @throws TypeError / RangeError at once for invalid options.
  */
 export function passwordGrant(options: PasswordGrantOptions): RefreshingTokenSource {
@@ -66,6 +68,8 @@ export function passwordGrant(options: PasswordGrantOptions): RefreshingTokenSou
     options.clientSecret === undefined ? undefined : assertSecret('clientSecret', options.clientSecret);
   const username = assertSecret('username', options.username);
   const password = assertSecret('password', options.password);
+  registerSecret(password);
+  registerSecret(clientSecret);
   const audience = optionalString('audience', options.audience);
   const scope = optionalString('scope', options.scope);
   const client = { client_id: clientId, client_secret: clientSecret };
@@ -87,9 +91,9 @@ export function passwordGrant(options: PasswordGrantOptions): RefreshingTokenSou
       ),
     );
 
-  return refreshingSource(
+  return managedSource(
     (previous) => (previous?.refreshToken ? byRefreshToken(previous.refreshToken) : byPassword()),
-    endpoint,
+    { refreshMarginMs: endpoint.refreshMarginMs, scheduler: endpoint.injectedScheduler },
   );
 }
 

@@ -1,5 +1,6 @@
 import { of, type Observable } from 'rxjs';
-import { HEADER_SAFE } from '../internal/token-answer.js';
+import { registerSecret } from '../internal/secrets.js';
+import { HEADER_SAFE } from '../internal/tokens/answer.js';
 import type { AccessToken } from './contracts.js';
 
 /**
@@ -42,6 +43,7 @@ export function staticToken(
   if (typeof expiresAt !== 'number' || Number.isNaN(expiresAt)) {
     throw new TypeError('expiresAt must be a number (epoch milliseconds)');
   }
+  registerSecret(accessToken);
   const value: AccessToken = Object.freeze({ accessToken, tokenType, expiresAt });
   return of(value);
 }

@@ -340,7 +340,6 @@ describe('clientCredentials: failures', () => {
   it.each([
     ['no access_token', { token_type: 'Bearer', expires_in: 100 }],
     ['an access_token with a space', { access_token: 'a b', expires_in: 100 }],
-    ['no expires_in', { access_token: 'a', token_type: 'Bearer' }],
     ['a zero expires_in', { access_token: 'a', expires_in: 0 }],
     ['a non-numeric expires_in', { access_token: 'a', expires_in: 'soon' }],
     ['a token_type that is not a word', { access_token: 'a', token_type: 'Be arer', expires_in: 100 }],
@@ -372,6 +371,24 @@ describe('clientCredentials: failures', () => {
     });
   });
 
+  it('accepts an answer without expires_in for defaultExpiresInS (3600 s unless given)', () => {
+    const scheduler = newScheduler();
+    scheduler.run(({ cold, expectObservable }) => {
+      const endpoint = fakeFetch(scheduler, (_call, index) =>
+        cold('(r|)', { r: answer(200, { access_token: `t${index}`, token_type: 'Bearer' }) }),
+      );
+      const source = clientCredentials(options({ fetch: endpoint.fetch, scheduler }));
+      // Refreshed a minute before the assumed expiry, like any other token.
+      expectObservable(source.pipe(take(2))).toBe('a 3539999ms (b|)', {
+        a: token('t0', 3_600_000),
+        b: token('t1', 3_540_000 + 3_600_000),
+      });
+      const other = fakeFetch(scheduler, () => cold('(r|)', { r: answer(200, { access_token: 'c' }) }));
+      const short = clientCredentials(options({ fetch: other.fetch, scheduler, defaultExpiresInS: 20 }));
+      expectObservable(short.pipe(take(1))).toBe('(c|)', { c: token('c', 20_000) });
+    });
+  });
+
   it('starts over on the next subscription after an error', () => {
     const scheduler = newScheduler();
     scheduler.run(({ cold, expectObservable }) => {
@@ -399,6 +416,7 @@ describe('clientCredentials: arguments', () => {
     ['an empty audience', { audience: '' }, RangeError],
     ['a negative refreshMarginMs', { refreshMarginMs: -1 }, RangeError],
     ['a zero timeoutMs', { timeoutMs: 0 }, RangeError],
+    ['a zero defaultExpiresInS', { defaultExpiresInS: 0 }, RangeError],
     ['a bad retry policy', { retry: { maxAttempts: 0 } }, RangeError],
     ['a fetch that is not a function', { fetch: 'fetch' }, TypeError],
     ['a scheduler that is not one', { scheduler: {} }, TypeError],

@@ -1,11 +1,14 @@
 /**
- * The options every OAuth token source shares, and their validation. Everything here throws at factory
+ * src/internal/tokens/ holds the token manager and the OAuth requests it runs; it imports rxjs,
+ * src/errors.ts, src/internal/ helpers and the types of src/transport/contracts.ts only.
+ *
+ * This file: the options every OAuth token source shares, and their validation. Everything here throws at factory
  * time (TypeError/RangeError) and no message ever quotes a secret.
  */
 import { asyncScheduler, type ObservableInput, type SchedulerLike } from 'rxjs';
-import { OAuthError, type AthenaError } from '../errors.js';
-import { retryPolicy, type RetryPolicy } from './backoff.js';
-import { assertFunction, assertNumber, assertString } from './validate.js';
+import { OAuthError, type AthenaError } from '../../errors.js';
+import { retryPolicy, type RetryPolicy } from '../backoff.js';
+import { assertFunction, assertNumber, assertString } from '../validate.js';
 
 /** The part of an HTTP response a token source reads. A WHATWG `Response` fits. */
 export interface TokenHttpResponse {
@@ -40,7 +43,17 @@ export interface TokenRefreshOptions {
   readonly retry?: Partial<RetryPolicy>;
   /** Time allowed for one token request, body included (default 30 000 ms). */
   readonly timeoutMs?: number;
-  /** Source of time for timers and expiry math (default `asyncScheduler`). */
+  /**
+   * Lifetime assumed for a token whose answer has no `expires_in` (RFC 6749 only recommends it), in
+   * seconds (default 3600). Such a token is refreshed like any other, or sooner when a call is refused
+   * `UNAUTHENTICATED`.
+   */
+  readonly defaultExpiresInS?: number;
+  /**
+   * Source of time for timers and expiry math (default `asyncScheduler` for requests and `Date.now`
+   * with `unref()`ed timers for refreshes, so a pending refresh never keeps the process alive). An
+   * injected scheduler is used as given.
+   */
   readonly scheduler?: SchedulerLike;
   /** The HTTP call (default the global `fetch`, looked up when a request starts). */
   readonly fetch?: TokenFetch;
@@ -52,7 +65,10 @@ export interface TokenEndpoint {
   readonly refreshMarginMs: number;
   readonly retry: RetryPolicy;
   readonly timeoutMs: number;
+  readonly defaultExpiresInS: number;
   readonly scheduler: SchedulerLike;
+  /** The scheduler the caller injected, if any (refresh timers run on it as given). */
+  readonly injectedScheduler: SchedulerLike | undefined;
   readonly fetch: TokenFetch | undefined;
 }
 
@@ -90,6 +106,7 @@ export function tokenEndpoint(url: unknown, options: TokenRefreshOptions): Token
   if (parsed.username || parsed.password) throw new RangeError('tokenUrl must not carry user info');
   const refreshMarginMs = assertNumber('refreshMarginMs', options.refreshMarginMs ?? 60_000, 0);
   const timeoutMs = assertNumber('timeoutMs', options.timeoutMs ?? 30_000, 1, 2_147_483_647);
+  const defaultExpiresInS = assertNumber('defaultExpiresInS', options.defaultExpiresInS ?? 3600, 1);
   const scheduler = options.scheduler ?? asyncScheduler;
   if (typeof scheduler?.now !== 'function' || typeof scheduler.schedule !== 'function') {
     throw new TypeError('scheduler must be an RxJS SchedulerLike');
@@ -103,7 +120,9 @@ export function tokenEndpoint(url: unknown, options: TokenRefreshOptions): Token
     refreshMarginMs,
     retry: retryPolicy({ ...DEFAULT_TOKEN_RETRY, ...options.retry }),
     timeoutMs,
+    defaultExpiresInS,
     scheduler,
+    injectedScheduler: options.scheduler,
     fetch: options.fetch,
   };
 }

@@ -1,15 +1,18 @@
 /**
- * One OAuth 2 token request (RFC 6749 sections 4 and 5): a form-encoded POST whose answer becomes a
- * {@link TokenGrant} (see `token-answer.ts`), every failure an `OAuthError` that never shows a secret.
+ * src/internal/tokens/ holds the token manager and the OAuth requests it runs; it imports rxjs,
+ * src/errors.ts, src/internal/ helpers and the types of src/transport/contracts.ts only.
+ *
+ * This file: one OAuth 2 token request (RFC 6749 sections 4 and 5): a form-encoded POST whose answer becomes a
+ * {@link TokenGrant} (see `answer.ts`), every failure an `OAuthError` that never shows a secret.
  * Unsubscribing aborts the request; the timeout runs on the endpoint's scheduler.
  */
 import { catchError, defer, from, map, switchMap, throwError, timeout, type Observable } from 'rxjs';
-import { abortable } from './abortable.js';
-import { OAuthError, redactUrl } from '../errors.js';
-import { clean, toGrant, type TokenAnswer, type TokenGrant } from './token-answer.js';
-import type { TokenEndpoint, TokenFetch, TokenHttpResponse } from './token-options.js';
+import { abortable } from '../abortable.js';
+import { OAuthError, redactUrl } from '../../errors.js';
+import { clean, toGrant, type TokenAnswer, type TokenGrant } from './answer.js';
+import type { TokenEndpoint, TokenFetch, TokenHttpResponse } from './options.js';
 
-export type { TokenGrant } from './token-answer.js';
+export type { TokenGrant } from './answer.js';
 
 /**
  * A cold Observable making one token request. `secrets` are scrubbed from anything the server or the
@@ -37,7 +40,7 @@ export function requestToken(
           () => new OAuthError(`Token request to ${shown} failed: ${reason}`, { cause: error }),
         );
       }),
-      map((answer) => toGrant(answer, issuedAt, shown, secrets)),
+      map((answer) => toGrant(answer, issuedAt, shown, secrets, endpoint.defaultExpiresInS)),
       timeout({
         first: endpoint.timeoutMs,
         scheduler: endpoint.scheduler,

@@ -1,18 +1,16 @@
 /**
- * The answer of an OAuth 2 token endpoint: a success validated into a {@link TokenGrant} (RFC 6749
+ * src/internal/tokens/ holds the token manager and the OAuth requests it runs; it imports rxjs,
+ * src/errors.ts, src/internal/ helpers and the types of src/transport/contracts.ts only.
+ *
+ * This file: the answer of an OAuth 2 token endpoint: a success validated into a {@link TokenGrant} (RFC 6749
  * section 5.1), a refusal turned into an `OAuthError` carrying the HTTP status and the server's `error`
  * / `error_description` (section 5.2). Secrets are scrubbed from anything the server says.
  */
-import { OAuthError } from '../errors.js';
-import type { AccessToken } from '../transport/contracts.js';
+import { OAuthError } from '../../errors.js';
+import { scrubText } from '../secrets.js';
+import type { TokenGrant } from './state.js';
 
-/** A token with what the refresh cycle needs to know about it. */
-export interface TokenGrant {
-  readonly token: AccessToken;
-  /** When the request that produced it was sent (scheduler time). */
-  readonly issuedAt: number;
-  readonly refreshToken?: string;
-}
+export type { TokenGrant } from './state.js';
 
 /** What came back: status, `Retry-After`, body. */
 export interface TokenAnswer {
@@ -28,12 +26,16 @@ export function retryAfterMs(error: unknown): number | undefined {
   return error instanceof OAuthError ? retryAfterOf.get(error) : undefined;
 }
 
-/** Turns an answer into a grant, or throws the `OAuthError` it amounts to. */
+/**
+ * Turns an answer into a grant, or throws the `OAuthError` it amounts to. An answer without
+ * `expires_in` gets `defaultExpiresInS`; one with an unusable `expires_in` is refused.
+ */
 export function toGrant(
   answer: TokenAnswer,
   issuedAt: number,
   shown: string,
   secrets: readonly string[],
+  defaultExpiresInS: number,
 ): TokenGrant {
   const json = parseJson(answer.text);
   if (answer.status < 200 || answer.status > 299) throw refusal(answer, json, shown, secrets);
@@ -50,8 +52,12 @@ export function toGrant(
     throw invalid('with an unusable token_type');
   }
   const lifetime =
-    typeof expires_in === 'string' && /^\d+$/.test(expires_in) ? Number(expires_in) : expires_in;
-  if (typeof lifetime !== 'number' || !Number.isFinite(lifetime) || lifetime < 1) {
+    expires_in === undefined || expires_in === null
+      ? defaultExpiresInS
+      : typeof expires_in === 'string' && /^\d+$/.test(expires_in)
+        ? Number(expires_in)
+        : expires_in;
+  if (typeof lifetime !== 'number' || Number.isNaN(lifetime) || lifetime < 1) {
     throw invalid('without a usable expires_in (seconds, at least 1)');
   }
   return {
@@ -104,20 +110,11 @@ function parseJson(text: string): Record<string, unknown> | undefined {
   }
 }
 
-/** Server or network text fit for a message: secrets replaced, control characters dropped, length capped. */
+/**
+ * Server or network text fit for a message: every registered secret and `secrets` replaced (also in
+ * form encoding, which `scrubText` does not cover), control characters dropped, length capped.
+ */
 export function clean(text: string, secrets: readonly string[], max: number): string {
-  const flat = scrub(text, secrets).replace(/\p{Cc}+/gu, ' ');
-  return flat.length > max ? `${flat.slice(0, max)}...` : flat;
-}
-
-function scrub(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) {
-    if (secret.length === 0) continue;
-    const encoded = new URLSearchParams({ s: secret }).toString().slice(2);
-    for (const form of new Set([secret, encoded, encodeURIComponent(secret)])) {
-      out = out.split(form).join('<redacted>');
-    }
-  }
-  return out;
+  const forms = secrets.flatMap((secret) => [secret, new URLSearchParams({ s: secret }).toString().slice(2)]);
+  return scrubText(text, forms, max).replace(/\p{Cc}+/gu, ' ');
 }
