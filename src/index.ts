@@ -42,6 +42,8 @@ export {
   type Outcome,
   type RailwayValue,
 } from './model.js';
+export { type SourceFlowOptions } from './internal/flow.js';
+export { type SourceEvent, type WindowStallEvent } from './internal/flow-stall.js';
 export {
   errorCodeName,
   failureCodeName,

@@ -155,3 +155,20 @@ describe('fromDirectory', () => {
     expect(() => fromDirectory(dir, { window: -1 })).toThrow(RangeError);
   });
 });
+
+describe('fromDirectory: lease.source.unread()', () => {
+  it('does not know what is left of a walk until the walk is finished, 0 then', async () => {
+    await put('a.jpg');
+    await put('b.jpg');
+    await put('c.jpg');
+    const seen: ItemOrFailure[] = [];
+    const subscription = fromDirectory(dir, { window: 1 }).subscribe((v) => seen.push(v));
+    for (let i = 0; i < 50 && seen.length < 1; i += 1) await ticks(5);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.lease!.source!.unread()).toBeUndefined();
+    subscription.unsubscribe();
+    const all = await collect(fromDirectory(dir, { window: 1 }));
+    expect(all).toHaveLength(3);
+    expect(all[0]!.lease!.source!.unread()).toBe(0);
+  });
+});

@@ -70,3 +70,18 @@ describe('fromReadable', () => {
     expect(() => fromReadable(Readable.from([]), { window: 0 })).toThrow(RangeError);
   });
 });
+
+describe('fromReadable: lease.source.unread()', () => {
+  it('does not know how many objects a stream holds until it has ended, 0 then', async () => {
+    const stream = new PassThrough({ objectMode: true });
+    stream.write(Buffer.from([1]));
+    const seen: ItemOrFailure[] = [];
+    fromReadable(stream, { window: 1 }).subscribe((v) => seen.push(v));
+    for (let i = 0; i < 50 && seen.length < 1; i += 1) await ticks(5);
+    expect(seen[0]!.lease!.source!.unread()).toBeUndefined();
+    seen[0]!.lease!.release();
+    stream.end();
+    for (let i = 0; i < 50 && seen[0]!.lease!.source!.unread() === undefined; i += 1) await ticks(5);
+    expect(seen[0]!.lease!.source!.unread()).toBe(0);
+  });
+});

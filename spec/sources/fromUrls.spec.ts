@@ -161,3 +161,20 @@ describe('fromUrls', () => {
     expect(() => fromUrls([], { concurrency: 0 })).toThrow(RangeError);
   });
 });
+
+describe('fromUrls: lease.source.unread()', () => {
+  it('counts the URLs of a list not pulled yet, down to 0 at the end', async () => {
+    const fetch: FetchLike = async () => ({
+      status: 200,
+      arrayBuffer: async () => new Uint8Array([1]).buffer,
+    });
+    const urls = ['https://h/a', 'https://h/b', 'https://h/c'];
+    const seen: ItemOrFailure[] = [];
+    const subscription = fromUrls(urls, { fetch, window: 1 }).subscribe((v) => seen.push(v));
+    for (let i = 0; i < 50 && seen.length < 1; i += 1) await ticks(5);
+    expect(seen[0]!.lease!.source!.unread()).toBe(2);
+    subscription.unsubscribe();
+    const all = await collect(fromUrls(urls, { fetch, window: 1 }));
+    expect(all.map((v) => v.lease!.source!.unread())).toEqual([0, 0, 0]);
+  });
+});

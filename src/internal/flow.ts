@@ -24,15 +24,48 @@
  * consumed but never released) keeps its credit, and after `window` such items the source waits
  * forever. Drop items with `tap((v) => v.lease?.release())` before the `filter`, or put
  * `releaseLeases()` where values leave the part of the pipeline that holds memory.
+ *
+ * Such a wait is never silent: while the whole window is held, a timer on the source's scheduler
+ * keeps the process alive (the source neither completes nor lets Node exit with inputs unread), and
+ * after `windowStallWarnMs` the source reports a `WindowStallEvent` (see `flow-stall.ts`).
  */
-import { Observable, from, type ObservableInput, type Subscription } from 'rxjs';
+import {
+  Observable,
+  asyncScheduler,
+  from,
+  type ObservableInput,
+  type Observer,
+  type SchedulerLike,
+  type Subscription,
+} from 'rxjs';
 import { AthenaError } from '../errors.js';
 import { toFailure, type ItemOrFailure, type Lease } from '../model.js';
+import { stallWatch, type SourceEvent } from './flow-stall.js';
 import { trampoline } from './trampoline.js';
-import { assertInteger } from './validate.js';
+import { assertFunction, assertInteger } from './validate.js';
 
 /** Items read and not yet released, per subscription, when a source is not told otherwise. */
 export const DEFAULT_WINDOW = 32;
+
+/** How long a source's window may stay full, nothing released, before it reports a stall. */
+export const DEFAULT_WINDOW_STALL_WARN_MS = 30_000;
+
+/** The flow-control options every source takes. */
+export interface SourceFlowOptions {
+  /** Items read and not yet released at any time (see `releaseLeases`). Default 32. */
+  readonly window?: number;
+  /**
+   * Milliseconds the window may stay full, with no value released, before the source reports a
+   * `WindowStallEvent` to `events`. Default 30,000; 0 turns the report off. Whatever this says,
+   * a source waiting for credits keeps the process alive: it never completes, nor lets Node exit,
+   * while it has inputs it has not read.
+   */
+  readonly windowStallWarnMs?: number;
+  /** Receives what the source reports: today the `WindowStallEvent`. Should not throw. */
+  readonly events?: Partial<Observer<SourceEvent>>;
+  /** Where the stall timer runs and time is read. Default `asyncScheduler`. */
+  readonly scheduler?: SchedulerLike;
+}
 
 /** What {@link fromPulled} may pull from: anything iterable, synchronously or not. */
 export type Pullable<E> = Iterable<E> | AsyncIterable<E>;
@@ -48,6 +81,26 @@ export interface PullOptions {
   readonly window: number;
   /** Reads running at once (>= 1). */
   readonly concurrency: number;
+  /** See {@link SourceFlowOptions}; default {@link DEFAULT_WINDOW_STALL_WARN_MS}. */
+  readonly windowStallWarnMs?: number;
+  readonly events?: Partial<Observer<SourceEvent>> | undefined;
+  /** Default `asyncScheduler`. */
+  readonly scheduler?: SchedulerLike;
+}
+
+/** Validates the {@link SourceFlowOptions} other than `window`; throws TypeError/RangeError. */
+export function stallOptions(
+  options: SourceFlowOptions,
+): Pick<PullOptions, 'windowStallWarnMs' | 'events' | 'scheduler'> {
+  const { windowStallWarnMs = DEFAULT_WINDOW_STALL_WARN_MS, events, scheduler = asyncScheduler } = options;
+  assertInteger('windowStallWarnMs', windowStallWarnMs, 0, 2_147_483_647);
+  if (events !== undefined) {
+    if (typeof events !== 'object' || events === null) throw new TypeError('events must be an observer');
+    if (events.next !== undefined) assertFunction('events.next', events.next);
+  }
+  assertFunction('scheduler.schedule', scheduler?.schedule);
+  assertFunction('scheduler.now', scheduler?.now);
+  return { windowStallWarnMs, events, scheduler };
 }
 
 /** Validates `window` (default {@link DEFAULT_WINDOW}); throws TypeError/RangeError. */
@@ -82,6 +135,8 @@ export function fromPulled<E>(
   options: PullOptions,
 ): Observable<ItemOrFailure> {
   const { window, concurrency } = options;
+  const warnMs = options.windowStallWarnMs ?? DEFAULT_WINDOW_STALL_WARN_MS;
+  const scheduler = options.scheduler ?? asyncScheduler;
   return new Observable<ItemOrFailure>((subscriber) => {
     const controller = new AbortController();
     const reads = new Set<Subscription>();
@@ -92,6 +147,7 @@ export function fromPulled<E>(
     let pulled = 0;
     let emitted = 0;
     let pulling = false;
+    let held = 0;
     let exhausted = false;
     let failed: { error: unknown } | undefined;
     let closed = false;
@@ -100,16 +156,43 @@ export function fromPulled<E>(
       () => closed,
     );
     let flushing = false;
+    let known: { readonly length: number } | { readonly size: number } | undefined;
+    const watch = stallWatch({
+      window,
+      warnMs,
+      scheduler,
+      events: options.events,
+      fail: (error) => {
+        if (closed) return;
+        closed = true;
+        subscriber.error(error);
+      },
+    });
+    // Every credit held by a value emitted and not released: nothing will happen until one comes back.
+    const watchStall = (): void => {
+      if (!closed) watch.update(!exhausted && held >= window);
+    };
+    const origin: NonNullable<Lease['source']> = {
+      unread: () => {
+        if (exhausted && !failed) return 0;
+        if (known === undefined) return undefined;
+        return Math.max(0, ('length' in known ? known.length : known.size) - pulled);
+      },
+    };
 
     const lease = (): Lease => {
-      let held = true;
+      let holding = true;
+      held += 1;
       return {
         release: () => {
-          if (!held) return;
-          held = false;
+          if (!holding) return;
+          holding = false;
+          held -= 1;
           credits += 1;
           pump();
+          watchStall();
         },
+        source: origin,
       };
     };
 
@@ -135,6 +218,7 @@ export function fromPulled<E>(
         flushing = false;
       }
       finish();
+      watchStall();
     };
 
     const settle = (index: number, value: ItemOrFailure): void => {
@@ -232,6 +316,7 @@ export function fromPulled<E>(
 
     try {
       const source = open();
+      known = Array.isArray(source) ? source : source instanceof Set ? source : undefined;
       iterator =
         Symbol.asyncIterator in source
           ? (source as AsyncIterable<E>)[Symbol.asyncIterator]()
@@ -244,6 +329,7 @@ export function fromPulled<E>(
 
     return () => {
       closed = true;
+      watch.end();
       controller.abort();
       for (const subscription of [...reads]) subscription.unsubscribe();
       results.clear();

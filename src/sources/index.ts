@@ -15,3 +15,5 @@ export {
   type FromUrlsOptions,
 } from './fromUrls.js';
 export { type ReadFile } from '../internal/file-read.js';
+export { DEFAULT_WINDOW_STALL_WARN_MS, type SourceFlowOptions } from '../internal/flow.js';
+export { type SourceEvent, type WindowStallEvent } from '../internal/flow-stall.js';
