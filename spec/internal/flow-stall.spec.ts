@@ -2,8 +2,9 @@ import { map, type SchedulerLike, type Subscription } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
 import { imageItem, type ItemOrFailure } from '../../src/model.js';
-import { fromPulled, stallOptions, type ReadEntry } from '../../src/internal/flow.js';
+import { fromPulled, type ReadEntry } from '../../src/internal/flow.js';
 import {
+  stallOptions,
   STALL_KEEP_ALIVE_MS,
   stallStep,
   type SourceEvent,

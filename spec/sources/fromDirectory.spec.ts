@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ItemOrFailure } from '../../src/model.js';
 import type { ReadFile } from '../../src/internal/file-read.js';
 import { fromDirectory } from '../../src/sources/fromDirectory.js';
-import { collect, summary, tempDir, ticks } from './helpers.js';
+import { collect, summary, tempDir, ticks, waitFor } from './helpers.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -163,7 +163,7 @@ describe('fromDirectory: lease.source.unread()', () => {
     await put('c.jpg');
     const seen: ItemOrFailure[] = [];
     const subscription = fromDirectory(dir, { window: 1 }).subscribe((v) => seen.push(v));
-    for (let i = 0; i < 50 && seen.length < 1; i += 1) await ticks(5);
+    await waitFor(() => seen.length >= 1);
     expect(seen).toHaveLength(1);
     expect(seen[0]!.lease!.source!.unread()).toBeUndefined();
     subscription.unsubscribe();

@@ -6,7 +6,7 @@ import type { ItemOrFailure } from '../../src/model.js';
 import { releaseLeases } from '../../src/operators/releaseLeases.js';
 import { fromFiles } from '../../src/sources/fromFiles.js';
 import type { ReadFile } from '../../src/internal/file-read.js';
-import { collect, summary, tempDir, ticks } from './helpers.js';
+import { collect, summary, tempDir, ticks, waitFor } from './helpers.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -114,10 +114,6 @@ describe('fromFiles', () => {
 });
 
 describe('fromFiles: lease.source.unread()', () => {
-  const waitFor = async (check: () => boolean): Promise<void> => {
-    for (let i = 0; i < 100 && !check(); i += 1) await ticks(5);
-  };
-
   it('counts the paths of a list not pulled yet, and keeps the count after unsubscribe', async () => {
     const paths = ['a', 'b', 'c', 'd', 'e'].map((name) => join(dir, `${name}.jpg`));
     for (const path of paths) await writeFile(path, Buffer.from([1]));

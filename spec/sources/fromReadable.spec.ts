@@ -2,7 +2,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { ItemOrFailure } from '../../src/model.js';
 import { fromReadable } from '../../src/sources/fromReadable.js';
-import { collect, summary, ticks } from './helpers.js';
+import { collect, summary, ticks, waitFor } from './helpers.js';
 
 describe('fromReadable', () => {
   it('makes an item per object of an object-mode stream', async () => {
@@ -77,11 +77,11 @@ describe('fromReadable: lease.source.unread()', () => {
     stream.write(Buffer.from([1]));
     const seen: ItemOrFailure[] = [];
     fromReadable(stream, { window: 1 }).subscribe((v) => seen.push(v));
-    for (let i = 0; i < 50 && seen.length < 1; i += 1) await ticks(5);
+    await waitFor(() => seen.length >= 1);
     expect(seen[0]!.lease!.source!.unread()).toBeUndefined();
     seen[0]!.lease!.release();
     stream.end();
-    for (let i = 0; i < 50 && seen[0]!.lease!.source!.unread() === undefined; i += 1) await ticks(5);
+    await waitFor(() => seen[0]!.lease!.source!.unread() !== undefined);
     expect(seen[0]!.lease!.source!.unread()).toBe(0);
   });
 });

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ItemFailure, ItemOrFailure } from '../../src/model.js';
 import { fromUrls, type FetchLike } from '../../src/sources/fromUrls.js';
-import { collect, summary, ticks } from './helpers.js';
+import { collect, summary, ticks, waitFor } from './helpers.js';
 
 let server: Server;
 let base: string;
@@ -171,7 +171,7 @@ describe('fromUrls: lease.source.unread()', () => {
     const urls = ['https://h/a', 'https://h/b', 'https://h/c'];
     const seen: ItemOrFailure[] = [];
     const subscription = fromUrls(urls, { fetch, window: 1 }).subscribe((v) => seen.push(v));
-    for (let i = 0; i < 50 && seen.length < 1; i += 1) await ticks(5);
+    await waitFor(() => seen.length >= 1);
     expect(seen[0]!.lease!.source!.unread()).toBe(2);
     subscription.unsubscribe();
     const all = await collect(fromUrls(urls, { fetch, window: 1 }));

@@ -7,9 +7,11 @@
  * nothing of its own is pending, so without a timer Node would see no work left and exit in the
  * middle of the run. The armed timer is that work: it keeps the process alive while the source
  * waits, and after `warnMs` it reports the stall once. It is disarmed as soon as a credit comes
- * back, and for good when the subscription ends (complete, error or unsubscribe).
+ * back, and for good when the subscription ends (complete, error or unsubscribe). Also here: the
+ * options every source takes for it, and their validation.
  */
-import type { Observer, SchedulerLike, Subscription } from 'rxjs';
+import { asyncScheduler, type Observer, type SchedulerLike, type Subscription } from 'rxjs';
+import { assertFunction, assertInteger } from './validate.js';
 
 /** Reported by a source whose window stayed full, with nothing released, for `windowStallWarnMs`. */
 export interface WindowStallEvent {
@@ -26,6 +28,43 @@ export interface WindowStallEvent {
 
 /** What a source reports to the `events` observer of its options. */
 export type SourceEvent = WindowStallEvent;
+
+/** How long a source's window may stay full, nothing released, before it reports a stall. */
+export const DEFAULT_WINDOW_STALL_WARN_MS = 30_000;
+
+/** The flow-control options every source takes. */
+export interface SourceFlowOptions {
+  /** Items read and not yet released at any time (see `releaseLeases`). Default 32. */
+  readonly window?: number;
+  /**
+   * Milliseconds the window may stay full, with no value released, before the source reports a
+   * `WindowStallEvent` to `events`. Default 30,000; 0 turns the report off. Whatever this says,
+   * a source waiting for credits keeps the process alive: it never completes, nor lets Node exit,
+   * while it has inputs it has not read.
+   */
+  readonly windowStallWarnMs?: number;
+  /** Receives what the source reports: today the `WindowStallEvent`. Should not throw. */
+  readonly events?: Partial<Observer<SourceEvent>>;
+  /** Where the stall timer runs and time is read. Default `asyncScheduler`. */
+  readonly scheduler?: SchedulerLike;
+}
+
+/** Validates the {@link SourceFlowOptions} other than `window`; throws TypeError/RangeError. */
+export function stallOptions(options: SourceFlowOptions): {
+  readonly windowStallWarnMs: number;
+  readonly events: Partial<Observer<SourceEvent>> | undefined;
+  readonly scheduler: SchedulerLike;
+} {
+  const { windowStallWarnMs = DEFAULT_WINDOW_STALL_WARN_MS, events, scheduler = asyncScheduler } = options;
+  assertInteger('windowStallWarnMs', windowStallWarnMs, 0, 2_147_483_647);
+  if (events !== undefined) {
+    if (typeof events !== 'object' || events === null) throw new TypeError('events must be an observer');
+    if (events.next !== undefined) assertFunction('events.next', events.next);
+  }
+  assertFunction('scheduler.schedule', scheduler?.schedule);
+  assertFunction('scheduler.now', scheduler?.now);
+  return { windowStallWarnMs, events, scheduler };
+}
 
 /** Re-arm period of the timer that keeps the process alive once the stall is reported (1 hour). */
 export const STALL_KEEP_ALIVE_MS = 3_600_000;

@@ -40,32 +40,12 @@ import {
 } from 'rxjs';
 import { AthenaError } from '../errors.js';
 import { toFailure, type ItemOrFailure, type Lease } from '../model.js';
-import { stallWatch, type SourceEvent } from './flow-stall.js';
+import { DEFAULT_WINDOW_STALL_WARN_MS, stallWatch, type SourceEvent } from './flow-stall.js';
 import { trampoline } from './trampoline.js';
-import { assertFunction, assertInteger } from './validate.js';
+import { assertInteger } from './validate.js';
 
 /** Items read and not yet released, per subscription, when a source is not told otherwise. */
 export const DEFAULT_WINDOW = 32;
-
-/** How long a source's window may stay full, nothing released, before it reports a stall. */
-export const DEFAULT_WINDOW_STALL_WARN_MS = 30_000;
-
-/** The flow-control options every source takes. */
-export interface SourceFlowOptions {
-  /** Items read and not yet released at any time (see `releaseLeases`). Default 32. */
-  readonly window?: number;
-  /**
-   * Milliseconds the window may stay full, with no value released, before the source reports a
-   * `WindowStallEvent` to `events`. Default 30,000; 0 turns the report off. Whatever this says,
-   * a source waiting for credits keeps the process alive: it never completes, nor lets Node exit,
-   * while it has inputs it has not read.
-   */
-  readonly windowStallWarnMs?: number;
-  /** Receives what the source reports: today the `WindowStallEvent`. Should not throw. */
-  readonly events?: Partial<Observer<SourceEvent>>;
-  /** Where the stall timer runs and time is read. Default `asyncScheduler`. */
-  readonly scheduler?: SchedulerLike;
-}
 
 /** What {@link fromPulled} may pull from: anything iterable, synchronously or not. */
 export type Pullable<E> = Iterable<E> | AsyncIterable<E>;
@@ -81,26 +61,11 @@ export interface PullOptions {
   readonly window: number;
   /** Reads running at once (>= 1). */
   readonly concurrency: number;
-  /** See {@link SourceFlowOptions}; default {@link DEFAULT_WINDOW_STALL_WARN_MS}. */
+  /** See `SourceFlowOptions`; default {@link DEFAULT_WINDOW_STALL_WARN_MS}. */
   readonly windowStallWarnMs?: number;
   readonly events?: Partial<Observer<SourceEvent>> | undefined;
   /** Default `asyncScheduler`. */
   readonly scheduler?: SchedulerLike;
-}
-
-/** Validates the {@link SourceFlowOptions} other than `window`; throws TypeError/RangeError. */
-export function stallOptions(
-  options: SourceFlowOptions,
-): Pick<PullOptions, 'windowStallWarnMs' | 'events' | 'scheduler'> {
-  const { windowStallWarnMs = DEFAULT_WINDOW_STALL_WARN_MS, events, scheduler = asyncScheduler } = options;
-  assertInteger('windowStallWarnMs', windowStallWarnMs, 0, 2_147_483_647);
-  if (events !== undefined) {
-    if (typeof events !== 'object' || events === null) throw new TypeError('events must be an observer');
-    if (events.next !== undefined) assertFunction('events.next', events.next);
-  }
-  assertFunction('scheduler.schedule', scheduler?.schedule);
-  assertFunction('scheduler.now', scheduler?.now);
-  return { windowStallWarnMs, events, scheduler };
 }
 
 /** Validates `window` (default {@link DEFAULT_WINDOW}); throws TypeError/RangeError. */

@@ -1,13 +1,8 @@
 import { type Observable } from 'rxjs';
 import { type ItemOrFailure } from '../model.js';
 import { bufferItem, type NamedBuffer } from '../internal/buffer-item.js';
-import {
-  fromPulled,
-  isPullable,
-  windowOption,
-  stallOptions,
-  type SourceFlowOptions,
-} from '../internal/flow.js';
+import { fromPulled, isPullable, windowOption } from '../internal/flow.js';
+import { stallOptions, type SourceFlowOptions } from '../internal/flow-stall.js';
 
 export type { NamedBuffer };
 

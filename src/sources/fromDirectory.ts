@@ -2,13 +2,8 @@ import { extname } from 'node:path';
 import { type Observable } from 'rxjs';
 import { toFailure, type ItemOrFailure } from '../model.js';
 import { defaultReadFile, fileError, readFileItem, type ReadFile } from '../internal/file-read.js';
-import {
-  concurrencyOption,
-  fromPulled,
-  windowOption,
-  stallOptions,
-  type SourceFlowOptions,
-} from '../internal/flow.js';
+import { concurrencyOption, fromPulled, windowOption } from '../internal/flow.js';
+import { stallOptions, type SourceFlowOptions } from '../internal/flow-stall.js';
 import { assertFunction, assertString } from '../internal/validate.js';
 import { walk, type WalkEntry } from '../internal/walk.js';
 

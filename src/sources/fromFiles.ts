@@ -2,14 +2,8 @@ import { type Observable } from 'rxjs';
 import { AthenaError } from '../errors.js';
 import { toFailure, type ItemOrFailure } from '../model.js';
 import { defaultReadFile, readFileItem, type ReadFile } from '../internal/file-read.js';
-import {
-  concurrencyOption,
-  fromPulled,
-  isPullable,
-  windowOption,
-  stallOptions,
-  type SourceFlowOptions,
-} from '../internal/flow.js';
+import { concurrencyOption, fromPulled, isPullable, windowOption } from '../internal/flow.js';
+import { stallOptions, type SourceFlowOptions } from '../internal/flow-stall.js';
 import { assertFunction } from '../internal/validate.js';
 
 export interface FromFilesOptions extends SourceFlowOptions {

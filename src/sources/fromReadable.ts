@@ -2,7 +2,8 @@ import type { Readable } from 'node:stream';
 import { type Observable } from 'rxjs';
 import { type ItemOrFailure } from '../model.js';
 import { bufferItem, type NamedBuffer } from '../internal/buffer-item.js';
-import { fromPulled, windowOption, stallOptions, type SourceFlowOptions } from '../internal/flow.js';
+import { stallOptions, type SourceFlowOptions } from '../internal/flow-stall.js';
+import { fromPulled, windowOption } from '../internal/flow.js';
 
 export interface FromReadableOptions extends SourceFlowOptions {
   /** Objects taken from the stream and not yet released (see `releaseLeases`). Default 32. */

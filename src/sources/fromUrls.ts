@@ -2,14 +2,8 @@ import { type Observable } from 'rxjs';
 import { AthenaError, redactUrl } from '../errors.js';
 import { imageItem, toFailure, type ItemOrFailure } from '../model.js';
 import { backoffDelay, retryPolicy, shouldRetry, type RetryPolicy } from '../internal/backoff.js';
-import {
-  concurrencyOption,
-  fromPulled,
-  isPullable,
-  windowOption,
-  stallOptions,
-  type SourceFlowOptions,
-} from '../internal/flow.js';
+import { concurrencyOption, fromPulled, isPullable, windowOption } from '../internal/flow.js';
+import { stallOptions, type SourceFlowOptions } from '../internal/flow-stall.js';
 import { attemptOnce, sleep, type FetchLike, type FetchResponse } from '../internal/http-get.js';
 import { assertFunction, assertInteger } from '../internal/validate.js';
 

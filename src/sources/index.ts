@@ -15,5 +15,9 @@ export {
   type FromUrlsOptions,
 } from './fromUrls.js';
 export { type ReadFile } from '../internal/file-read.js';
-export { DEFAULT_WINDOW_STALL_WARN_MS, type SourceFlowOptions } from '../internal/flow.js';
-export { type SourceEvent, type WindowStallEvent } from '../internal/flow-stall.js';
+export {
+  DEFAULT_WINDOW_STALL_WARN_MS,
+  type SourceEvent,
+  type SourceFlowOptions,
+  type WindowStallEvent,
+} from '../internal/flow-stall.js';
