@@ -29,6 +29,18 @@ export type FailureStage =
  */
 export interface Lease {
   release(): void;
+  /**
+   * The source (one subscription of it) the lease comes from; every lease of that subscription
+   * shares it. Absent on leases made by other code.
+   *
+   * `unread()` is the number of inputs the source has not pulled yet, when it knows it, and
+   * `undefined` when it does not: a list (`fromFiles`, `fromBuffers` or `fromUrls` over an array or a
+   * Set) knows its length, so it answers length minus the inputs pulled; a directory walk, a stream
+   * or an iterable of unknown length answers `undefined` until it has been read to its end, and 0
+   * from then on. Inputs pulled and still being read count as read. The answer stays valid after the
+   * subscription ended, which is when a run that failed needs it: how many inputs were never read.
+   */
+  readonly source?: { unread(): number | undefined };
 }
 
 /** Fields shared by everything that travels on the railway for one input image. */

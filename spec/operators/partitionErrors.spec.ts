@@ -121,6 +121,34 @@ describe('partitionErrors', () => {
     expect(subscriptions()).toBe(1);
   });
 
+  it('hands a side subscribed after an error the same error, without a second run', () => {
+    const ts = testScheduler();
+    const error = new AthenaError('UNAVAILABLE', 'stream broke');
+    ts.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const source = cold<Outcome>('a-x-#', values, error);
+      const [classified$, failed$] = partitionErrors(source, { scheduler: ts });
+      expectObservable(classified$).toBe('a---#', values, error);
+      expectObservable(failed$, '------^').toBe('------#', undefined, error);
+      expectObservable(classified$, '--------^').toBe('--------#', undefined, error);
+      expectSubscriptions(source.subscriptions).toBe('^---!');
+    });
+  });
+
+  it('hands a late side the error of an asynchronous run, without a second run', async () => {
+    const error = new AthenaError('UNAVAILABLE', 'stream broke');
+    const { source, subscriptions } = counted(
+      defer(async () => {
+        await Promise.resolve();
+        throw error;
+      }),
+    );
+    const [classified$, failed$] = partitionErrors(source);
+    await expect(lastValueFrom(classified$)).rejects.toBe(error);
+    await expect(lastValueFrom(failed$)).rejects.toBe(error);
+    await expect(lastValueFrom(classified$)).rejects.toBe(error);
+    expect(subscriptions()).toBe(1);
+  });
+
   it('never subscribes the source when both sides leave before it starts', async () => {
     const { source, subscriptions } = counted(from([values.a]));
     const [classified$, failed$] = partitionErrors(source);

@@ -146,6 +146,27 @@ describe('retryBackoff', () => {
     });
   });
 
+  it('starts the time budget again after a value when resetOnValue is set', () => {
+    const ts = testScheduler();
+    ts.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const source = cold('-a-#', undefined, unavailable);
+      // Each attempt fails 3 ms after it started, so 5 ms of budget from the first subscription
+      // would allow only one retry; counted from each value, it never runs out.
+      const options = { maxAttempts: 100, budgetMs: 5, scheduler: ts, random: () => 0, resetOnValue: true };
+      expectObservable(source.pipe(retryBackoff(options)), '^ 11ms !').toBe('-a--a--a--a-');
+      expectSubscriptions(source.subscriptions).toBe(['^--!', '---^--!', '------^--!', '---------^--!']);
+    });
+  });
+
+  it('keeps the budget from the first subscription without resetOnValue', () => {
+    const ts = testScheduler();
+    ts.run(({ cold, expectObservable }) => {
+      const source = cold('-a-#', undefined, unavailable);
+      const options = { maxAttempts: 100, budgetMs: 5, scheduler: ts, random: () => 0 };
+      expectObservable(source.pipe(retryBackoff(options))).toBe('-a--a-#', undefined, unavailable);
+    });
+  });
+
   it('follows a source that never ends', () => {
     const ts = testScheduler();
     ts.run(({ cold, expectObservable }) => {

@@ -80,3 +80,35 @@ describe('fromBuffers', () => {
     expect(() => fromBuffers([], { window: 0 })).toThrow(RangeError);
   });
 });
+
+describe('fromBuffers: lease.source.unread()', () => {
+  it('counts the buffers of an array not taken yet', () => {
+    const seen: ItemOrFailure[] = [];
+    const buffers = [new Uint8Array([1]), new Uint8Array([2]), new Uint8Array([3])];
+    const subscription = fromBuffers(buffers, { window: 1 }).subscribe((v) => seen.push(v));
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.lease!.source!.unread()).toBe(2);
+    seen[0]!.lease!.release();
+    expect(seen[1]!.lease!.source!.unread()).toBe(1);
+    subscription.unsubscribe();
+    expect(seen[0]!.lease!.source!.unread()).toBe(1);
+  });
+
+  it('does not know the count of an async iterable until it has ended, 0 then', async () => {
+    async function* uploads(): AsyncGenerator<Uint8Array> {
+      yield new Uint8Array([1]);
+      yield new Uint8Array([2]);
+    }
+    const seen: ItemOrFailure[] = [];
+    const subscription = fromBuffers(uploads(), { window: 1 }).subscribe((v) => seen.push(v));
+    await ticks();
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.lease!.source!.unread()).toBeUndefined();
+    seen[0]!.lease!.release();
+    await ticks();
+    seen[1]!.lease!.release();
+    await ticks();
+    expect(subscription.closed).toBe(true);
+    expect(seen[0]!.lease!.source!.unread()).toBe(0);
+  });
+});

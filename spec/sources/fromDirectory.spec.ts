@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ItemOrFailure } from '../../src/model.js';
 import type { ReadFile } from '../../src/internal/file-read.js';
 import { fromDirectory } from '../../src/sources/fromDirectory.js';
-import { collect, summary, tempDir, ticks } from './helpers.js';
+import { collect, summary, tempDir, ticks, waitFor } from './helpers.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -153,5 +153,22 @@ describe('fromDirectory', () => {
     expect(() => fromDirectory(dir, { extensions: [] })).toThrow(RangeError);
     expect(() => fromDirectory(dir, { extensions: 'jpg' as unknown as string[] })).toThrow(TypeError);
     expect(() => fromDirectory(dir, { window: -1 })).toThrow(RangeError);
+  });
+});
+
+describe('fromDirectory: lease.source.unread()', () => {
+  it('does not know what is left of a walk until the walk is finished, 0 then', async () => {
+    await put('a.jpg');
+    await put('b.jpg');
+    await put('c.jpg');
+    const seen: ItemOrFailure[] = [];
+    const subscription = fromDirectory(dir, { window: 1 }).subscribe((v) => seen.push(v));
+    await waitFor(() => seen.length >= 1);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.lease!.source!.unread()).toBeUndefined();
+    subscription.unsubscribe();
+    const all = await collect(fromDirectory(dir, { window: 1 }));
+    expect(all).toHaveLength(3);
+    expect(all[0]!.lease!.source!.unread()).toBe(0);
   });
 });

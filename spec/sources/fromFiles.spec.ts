@@ -1,9 +1,12 @@
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { lastValueFrom, tap, toArray } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ItemOrFailure } from '../../src/model.js';
+import { releaseLeases } from '../../src/operators/releaseLeases.js';
 import { fromFiles } from '../../src/sources/fromFiles.js';
 import type { ReadFile } from '../../src/internal/file-read.js';
-import { collect, summary, tempDir, ticks } from './helpers.js';
+import { collect, summary, tempDir, ticks, waitFor } from './helpers.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -107,5 +110,58 @@ describe('fromFiles', () => {
     expect(() => fromFiles([], { window: 0 })).toThrow(RangeError);
     expect(() => fromFiles([], { concurrency: 1.5 })).toThrow(TypeError);
     expect(() => fromFiles([], { readFile: 'fs' as unknown as ReadFile })).toThrow(TypeError);
+  });
+});
+
+describe('fromFiles: lease.source.unread()', () => {
+  it('counts the paths of a list not pulled yet, and keeps the count after unsubscribe', async () => {
+    const paths = ['a', 'b', 'c', 'd', 'e'].map((name) => join(dir, `${name}.jpg`));
+    for (const path of paths) await writeFile(path, Buffer.from([1]));
+    const seen: ItemOrFailure[] = [];
+    const subscription = fromFiles(paths, { window: 2, concurrency: 1 }).subscribe((v) => seen.push(v));
+    await waitFor(() => seen.length === 2);
+    expect(seen).toHaveLength(2);
+    const source = seen[0]!.lease!.source!;
+    expect(seen[1]!.lease!.source).toBe(source);
+    expect(source.unread()).toBe(3);
+    seen[0]!.lease!.release();
+    await waitFor(() => seen.length === 3);
+    expect(source.unread()).toBe(2);
+    subscription.unsubscribe();
+    expect(source.unread()).toBe(2);
+  });
+
+  it('gives each subscription its own count, down to 0 at the end', async () => {
+    const paths = new Set([join(dir, 'a.jpg'), join(dir, 'b.jpg')]);
+    for (const path of paths) await writeFile(path, Buffer.from([1]));
+    const source$ = fromFiles(paths, { window: 1 });
+    const first = await collect(source$);
+    const firstCount = first[0]!.lease!.source!;
+    expect(firstCount.unread()).toBe(0);
+    const seen: ItemOrFailure[] = [];
+    const subscription = source$.subscribe((v) => seen.push(v));
+    await waitFor(() => seen.length === 1);
+    expect(seen[0]!.lease!.source).not.toBe(firstCount);
+    expect(seen[0]!.lease!.source!.unread()).toBe(1);
+    subscription.unsubscribe();
+  });
+
+  it('does not know the count of a generator of paths until it has ended', async () => {
+    await writeFile(join(dir, 'a.jpg'), Buffer.from([1]));
+    await writeFile(join(dir, 'b.jpg'), Buffer.from([1]));
+    function* paths(): Generator<string> {
+      yield join(dir, 'a.jpg');
+      yield join(dir, 'b.jpg');
+    }
+    const during: Array<number | undefined> = [];
+    const values = await lastValueFrom(
+      fromFiles(paths(), { window: 1 }).pipe(
+        tap((v) => during.push(v.lease?.source?.unread())),
+        releaseLeases(),
+        toArray(),
+      ),
+    );
+    expect(during).toEqual([undefined, undefined]);
+    expect(values[1]!.lease!.source!.unread()).toBe(0);
   });
 });

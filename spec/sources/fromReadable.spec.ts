@@ -2,7 +2,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { ItemOrFailure } from '../../src/model.js';
 import { fromReadable } from '../../src/sources/fromReadable.js';
-import { collect, summary, ticks } from './helpers.js';
+import { collect, summary, ticks, waitFor } from './helpers.js';
 
 describe('fromReadable', () => {
   it('makes an item per object of an object-mode stream', async () => {
@@ -68,5 +68,20 @@ describe('fromReadable', () => {
     expect(() => fromReadable(new PassThrough())).toThrow(TypeError);
     expect(() => fromReadable({} as never)).toThrow(TypeError);
     expect(() => fromReadable(Readable.from([]), { window: 0 })).toThrow(RangeError);
+  });
+});
+
+describe('fromReadable: lease.source.unread()', () => {
+  it('does not know how many objects a stream holds until it has ended, 0 then', async () => {
+    const stream = new PassThrough({ objectMode: true });
+    stream.write(Buffer.from([1]));
+    const seen: ItemOrFailure[] = [];
+    fromReadable(stream, { window: 1 }).subscribe((v) => seen.push(v));
+    await waitFor(() => seen.length >= 1);
+    expect(seen[0]!.lease!.source!.unread()).toBeUndefined();
+    seen[0]!.lease!.release();
+    stream.end();
+    await waitFor(() => seen[0]!.lease!.source!.unread() !== undefined);
+    expect(seen[0]!.lease!.source!.unread()).toBe(0);
   });
 });

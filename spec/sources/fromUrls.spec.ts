@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ItemFailure, ItemOrFailure } from '../../src/model.js';
 import { fromUrls, type FetchLike } from '../../src/sources/fromUrls.js';
-import { collect, summary, ticks } from './helpers.js';
+import { collect, summary, ticks, waitFor } from './helpers.js';
 
 let server: Server;
 let base: string;
@@ -159,5 +159,22 @@ describe('fromUrls', () => {
     expect(() => fromUrls([], { retry: { maxAttempts: 0 } })).toThrow(RangeError);
     expect(() => fromUrls([], { headers: { a: 1 as unknown as string } })).toThrow(TypeError);
     expect(() => fromUrls([], { concurrency: 0 })).toThrow(RangeError);
+  });
+});
+
+describe('fromUrls: lease.source.unread()', () => {
+  it('counts the URLs of a list not pulled yet, down to 0 at the end', async () => {
+    const fetch: FetchLike = async () => ({
+      status: 200,
+      arrayBuffer: async () => new Uint8Array([1]).buffer,
+    });
+    const urls = ['https://h/a', 'https://h/b', 'https://h/c'];
+    const seen: ItemOrFailure[] = [];
+    const subscription = fromUrls(urls, { fetch, window: 1 }).subscribe((v) => seen.push(v));
+    await waitFor(() => seen.length >= 1);
+    expect(seen[0]!.lease!.source!.unread()).toBe(2);
+    subscription.unsubscribe();
+    const all = await collect(fromUrls(urls, { fetch, window: 1 }));
+    expect(all.map((v) => v.lease!.source!.unread())).toEqual([0, 0, 0]);
   });
 });

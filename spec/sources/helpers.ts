@@ -23,3 +23,11 @@ export async function tempDir(): Promise<{ dir: string; cleanup: () => Promise<v
 export const ticks = async (n = 20): Promise<void> => {
   for (let i = 0; i < n; i += 1) await new Promise<void>((resolve) => setImmediate(resolve));
 };
+
+/** Waits until `check()` holds, polling every 5 ms, for at most `ms` (bounded in count and time). */
+export async function waitFor(check: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (let i = 0; i < ms / 5 && !check() && Date.now() < deadline; i += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}

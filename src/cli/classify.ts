@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { concat, type Observable, Subject, takeUntil, type Subscription } from 'rxjs';
 import type { Outcome } from '../model.js';
+import type { SourceEvent } from '../internal/flow-stall.js';
 import { batch } from '../operators/batch.js';
 import { classify } from '../operators/classify.js';
 import { compress } from '../operators/compress.js';
@@ -75,10 +76,12 @@ export async function classifyCommand(
 ): Promise<number> {
   const { urls, dirs, files } = await sortInputs(inputs);
   const stopReading = new Subject<void>();
+  // A source whose window stays full tells why it reads nothing more; the user sees it on stderr.
+  const events = { next: (event: SourceEvent) => io.err.write(`warning: ${event.message}\n`) };
   const source = concat(
-    fromFiles(files),
-    ...dirs.map((dir) => fromDirectory(dir, { recursive: options.recursive })),
-    fromUrls(urls),
+    fromFiles(files, { events }),
+    ...dirs.map((dir) => fromDirectory(dir, { recursive: options.recursive, events })),
+    fromUrls(urls, { events }),
   ).pipe(takeUntil(stopReading));
 
   const tracker = createProgress();

@@ -24,10 +24,23 @@
  * consumed but never released) keeps its credit, and after `window` such items the source waits
  * forever. Drop items with `tap((v) => v.lease?.release())` before the `filter`, or put
  * `releaseLeases()` where values leave the part of the pipeline that holds memory.
+ *
+ * Such a wait is never silent: while the whole window is held, a timer on the source's scheduler
+ * keeps the process alive (the source neither completes nor lets Node exit with inputs unread), and
+ * after `windowStallWarnMs` the source reports a `WindowStallEvent` (see `flow-stall.ts`).
  */
-import { Observable, from, type ObservableInput, type Subscription } from 'rxjs';
+import {
+  Observable,
+  asyncScheduler,
+  from,
+  type ObservableInput,
+  type Observer,
+  type SchedulerLike,
+  type Subscription,
+} from 'rxjs';
 import { AthenaError } from '../errors.js';
 import { toFailure, type ItemOrFailure, type Lease } from '../model.js';
+import { DEFAULT_WINDOW_STALL_WARN_MS, stallWatch, type SourceEvent } from './flow-stall.js';
 import { trampoline } from './trampoline.js';
 import { assertInteger } from './validate.js';
 
@@ -48,6 +61,11 @@ export interface PullOptions {
   readonly window: number;
   /** Reads running at once (>= 1). */
   readonly concurrency: number;
+  /** See `SourceFlowOptions`; default {@link DEFAULT_WINDOW_STALL_WARN_MS}. */
+  readonly windowStallWarnMs?: number;
+  readonly events?: Partial<Observer<SourceEvent>> | undefined;
+  /** Default `asyncScheduler`. */
+  readonly scheduler?: SchedulerLike;
 }
 
 /** Validates `window` (default {@link DEFAULT_WINDOW}); throws TypeError/RangeError. */
@@ -82,6 +100,8 @@ export function fromPulled<E>(
   options: PullOptions,
 ): Observable<ItemOrFailure> {
   const { window, concurrency } = options;
+  const warnMs = options.windowStallWarnMs ?? DEFAULT_WINDOW_STALL_WARN_MS;
+  const scheduler = options.scheduler ?? asyncScheduler;
   return new Observable<ItemOrFailure>((subscriber) => {
     const controller = new AbortController();
     const reads = new Set<Subscription>();
@@ -92,6 +112,7 @@ export function fromPulled<E>(
     let pulled = 0;
     let emitted = 0;
     let pulling = false;
+    let held = 0;
     let exhausted = false;
     let failed: { error: unknown } | undefined;
     let closed = false;
@@ -100,16 +121,43 @@ export function fromPulled<E>(
       () => closed,
     );
     let flushing = false;
+    let known: { readonly length: number } | { readonly size: number } | undefined;
+    const watch = stallWatch({
+      window,
+      warnMs,
+      scheduler,
+      events: options.events,
+      fail: (error) => {
+        if (closed) return;
+        closed = true;
+        subscriber.error(error);
+      },
+    });
+    // Every credit held by a value emitted and not released: nothing will happen until one comes back.
+    const watchStall = (): void => {
+      if (!closed) watch.update(!exhausted && held >= window);
+    };
+    const origin: NonNullable<Lease['source']> = {
+      unread: () => {
+        if (exhausted && !failed) return 0;
+        if (known === undefined) return undefined;
+        return Math.max(0, ('length' in known ? known.length : known.size) - pulled);
+      },
+    };
 
     const lease = (): Lease => {
-      let held = true;
+      let holding = true;
+      held += 1;
       return {
         release: () => {
-          if (!held) return;
-          held = false;
+          if (!holding) return;
+          holding = false;
+          held -= 1;
           credits += 1;
           pump();
+          watchStall();
         },
+        source: origin,
       };
     };
 
@@ -135,6 +183,7 @@ export function fromPulled<E>(
         flushing = false;
       }
       finish();
+      watchStall();
     };
 
     const settle = (index: number, value: ItemOrFailure): void => {
@@ -232,6 +281,7 @@ export function fromPulled<E>(
 
     try {
       const source = open();
+      known = Array.isArray(source) ? source : source instanceof Set ? source : undefined;
       iterator =
         Symbol.asyncIterator in source
           ? (source as AsyncIterable<E>)[Symbol.asyncIterator]()
@@ -244,6 +294,7 @@ export function fromPulled<E>(
 
     return () => {
       closed = true;
+      watch.end();
       controller.abort();
       for (const subscription of [...reads]) subscription.unsubscribe();
       results.clear();

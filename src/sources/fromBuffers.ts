@@ -2,10 +2,11 @@ import { type Observable } from 'rxjs';
 import { type ItemOrFailure } from '../model.js';
 import { bufferItem, type NamedBuffer } from '../internal/buffer-item.js';
 import { fromPulled, isPullable, windowOption } from '../internal/flow.js';
+import { stallOptions, type SourceFlowOptions } from '../internal/flow-stall.js';
 
 export type { NamedBuffer };
 
-export interface FromBuffersOptions {
+export interface FromBuffersOptions extends SourceFlowOptions {
   /** Items taken and not yet released (see `releaseLeases`). Default 32. */
   readonly window?: number;
 }
@@ -32,7 +33,8 @@ export interface FromBuffersOptions {
  * ```
  *
  * @param buffers - buffers or named buffers, synchronously or asynchronously iterable.
- * @param options - `window` (default 32).
+ * @param options - `window` (default 32),
+ *   `windowStallWarnMs` (30,000), `events`, `scheduler`: see `SourceFlowOptions`.
  */
 export function fromBuffers(
   buffers: Iterable<NamedBuffer | Uint8Array> | AsyncIterable<NamedBuffer | Uint8Array>,
@@ -42,12 +44,14 @@ export function fromBuffers(
     throw new TypeError('buffers must be an iterable of Uint8Array or { name, data }');
   }
   const window = windowOption(options.window);
+  const stall = stallOptions(options);
   return fromPulled<unknown>(
     () => buffers,
     (value, index) => [bufferItem(value, index)],
     {
       window,
       concurrency: window,
+      ...stall,
     },
   );
 }

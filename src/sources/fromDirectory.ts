@@ -3,6 +3,7 @@ import { type Observable } from 'rxjs';
 import { toFailure, type ItemOrFailure } from '../model.js';
 import { defaultReadFile, fileError, readFileItem, type ReadFile } from '../internal/file-read.js';
 import { concurrencyOption, fromPulled, windowOption } from '../internal/flow.js';
+import { stallOptions, type SourceFlowOptions } from '../internal/flow-stall.js';
 import { assertFunction, assertString } from '../internal/validate.js';
 import { walk, type WalkEntry } from '../internal/walk.js';
 
@@ -12,15 +13,13 @@ export const DEFAULT_IMAGE_EXTENSIONS: readonly string[] = [
   '.pbm', '.pgm', '.ppm', '.pxm', '.pnm', '.pfm', '.sr', '.ras', '.hdr', '.pic',
 ]; // prettier-ignore
 
-export interface FromDirectoryOptions {
+export interface FromDirectoryOptions extends SourceFlowOptions {
   /** Descend into subdirectories. Default true. */
   readonly recursive?: boolean;
   /** Extensions to read, with or without the dot, case-insensitive; `null` reads every file. */
   readonly extensions?: readonly string[] | null;
   /** Follow symbolic links (each directory is walked once, so loops end). Default false: links are skipped. */
   readonly followSymlinks?: boolean;
-  /** Items read and not yet released (see `releaseLeases`). Default 32. */
-  readonly window?: number;
   /** Files read at once. Default 4. */
   readonly concurrency?: number;
   /** Reads a whole file; default `fs.promises.readFile`. For virtual file systems and tests. */
@@ -54,7 +53,8 @@ export interface FromDirectoryOptions {
  *
  * @param dir - the root directory.
  * @param options - `recursive` (true), `extensions` ({@link DEFAULT_IMAGE_EXTENSIONS}),
- *   `followSymlinks` (false), `window` (32), `concurrency` (4), `readFile`.
+ *   `followSymlinks` (false), `window` (32), `concurrency` (4), `readFile`,
+ *   `windowStallWarnMs` (30,000), `events`, `scheduler`: see `SourceFlowOptions`.
  */
 export function fromDirectory(dir: string, options: FromDirectoryOptions = {}): Observable<ItemOrFailure> {
   assertString('dir', dir);
@@ -64,6 +64,7 @@ export function fromDirectory(dir: string, options: FromDirectoryOptions = {}): 
     options.extensions === undefined ? DEFAULT_IMAGE_EXTENSIONS : options.extensions,
   );
   const window = windowOption(options.window);
+  const stall = stallOptions(options);
   const concurrency = concurrencyOption(options.concurrency, 4);
   const readFile =
     options.readFile === undefined ? defaultReadFile : assertFunction<ReadFile>('readFile', options.readFile);
@@ -73,7 +74,7 @@ export function fromDirectory(dir: string, options: FromDirectoryOptions = {}): 
       entry.error === undefined
         ? readFileItem(readFile, entry.path, index, signal)
         : [toFailure({ ref: entry.path, index }, 'read', fileError(entry.path, entry.error))],
-    { window, concurrency },
+    { window, concurrency, ...stall },
   );
 }
 

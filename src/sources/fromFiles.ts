@@ -3,11 +3,10 @@ import { AthenaError } from '../errors.js';
 import { toFailure, type ItemOrFailure } from '../model.js';
 import { defaultReadFile, readFileItem, type ReadFile } from '../internal/file-read.js';
 import { concurrencyOption, fromPulled, isPullable, windowOption } from '../internal/flow.js';
+import { stallOptions, type SourceFlowOptions } from '../internal/flow-stall.js';
 import { assertFunction } from '../internal/validate.js';
 
-export interface FromFilesOptions {
-  /** Items read and not yet released (see `releaseLeases`). Default 32. */
-  readonly window?: number;
+export interface FromFilesOptions extends SourceFlowOptions {
   /** Files read at once. Default 4. */
   readonly concurrency?: number;
   /** Reads a whole file; default `fs.promises.readFile`. For virtual file systems and tests. */
@@ -39,7 +38,8 @@ export interface FromFilesOptions {
  * ```
  *
  * @param paths - file paths, synchronously or asynchronously iterable.
- * @param options - `window` (default 32), `concurrency` (default 4), `readFile`.
+ * @param options - `window` (default 32), `concurrency` (default 4), `readFile`,
+ *   `windowStallWarnMs` (30,000), `events`, `scheduler`: see `SourceFlowOptions`.
  */
 export function fromFiles(
   paths: Iterable<string> | AsyncIterable<string>,
@@ -49,6 +49,7 @@ export function fromFiles(
     throw new TypeError('paths must be an iterable or async iterable of strings');
   }
   const window = windowOption(options.window);
+  const stall = stallOptions(options);
   const concurrency = concurrencyOption(options.concurrency, 4);
   const readFile =
     options.readFile === undefined ? defaultReadFile : assertFunction<ReadFile>('readFile', options.readFile);
@@ -64,6 +65,6 @@ export function fromFiles(
               new AthenaError('INVALID_INPUT', `paths[${index}] is not a file path`),
             ),
           ],
-    { window, concurrency },
+    { window, concurrency, ...stall },
   );
 }

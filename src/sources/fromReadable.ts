@@ -2,9 +2,10 @@ import type { Readable } from 'node:stream';
 import { type Observable } from 'rxjs';
 import { type ItemOrFailure } from '../model.js';
 import { bufferItem, type NamedBuffer } from '../internal/buffer-item.js';
+import { stallOptions, type SourceFlowOptions } from '../internal/flow-stall.js';
 import { fromPulled, windowOption } from '../internal/flow.js';
 
-export interface FromReadableOptions {
+export interface FromReadableOptions extends SourceFlowOptions {
   /** Objects taken from the stream and not yet released (see `releaseLeases`). Default 32. */
   readonly window?: number;
 }
@@ -36,7 +37,8 @@ export interface FromReadableOptions {
  * ```
  *
  * @param stream - a Readable in object mode (or any async iterable of the same objects).
- * @param options - `window` (default 32).
+ * @param options - `window` (default 32),
+ *   `windowStallWarnMs` (30,000), `events`, `scheduler`: see `SourceFlowOptions`.
  */
 export function fromReadable(
   stream: Readable | AsyncIterable<NamedBuffer | Uint8Array>,
@@ -49,9 +51,10 @@ export function fromReadable(
     throw new TypeError('stream must be in object mode: each object one whole image');
   }
   const window = windowOption(options.window);
+  const stall = stallOptions(options);
   return fromPulled<unknown>(
     () => stream as AsyncIterable<unknown>,
     (value, index) => [bufferItem(value, index)],
-    { window, concurrency: window },
+    { window, concurrency: window, ...stall },
   );
 }

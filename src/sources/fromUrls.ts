@@ -3,12 +3,13 @@ import { AthenaError, redactUrl } from '../errors.js';
 import { imageItem, toFailure, type ItemOrFailure } from '../model.js';
 import { backoffDelay, retryPolicy, shouldRetry, type RetryPolicy } from '../internal/backoff.js';
 import { concurrencyOption, fromPulled, isPullable, windowOption } from '../internal/flow.js';
+import { stallOptions, type SourceFlowOptions } from '../internal/flow-stall.js';
 import { attemptOnce, sleep, type FetchLike, type FetchResponse } from '../internal/http-get.js';
 import { assertFunction, assertInteger } from '../internal/validate.js';
 
 export type { FetchLike, FetchResponse };
 
-export interface FromUrlsOptions {
+export interface FromUrlsOptions extends SourceFlowOptions {
   /** Downloads at once. Default 8. */
   readonly concurrency?: number;
   /** Headers sent with every request (never put in messages). */
@@ -23,8 +24,6 @@ export interface FromUrlsOptions {
   readonly timeoutMs?: number;
   /** The fetch to use; default the global `fetch`. */
   readonly fetch?: FetchLike;
-  /** Items read and not yet released (see `releaseLeases`). Default 32. */
-  readonly window?: number;
 }
 
 /** Retries 5xx, 429, timeouts and network errors. */
@@ -58,7 +57,8 @@ export function isTransientHttpError(error: AthenaError): boolean {
  * ```
  *
  * @param urls - URLs, synchronously or asynchronously iterable.
- * @param options - `concurrency` (8), `headers`, `retry`, `timeoutMs` (30,000), `fetch`, `window` (32).
+ * @param options - `concurrency` (8), `headers`, `retry`, `timeoutMs` (30,000), `fetch`, `window` (32),
+ *   `windowStallWarnMs` (30,000), `events`, `scheduler`: see `SourceFlowOptions`.
  */
 export function fromUrls(
   urls: Iterable<string | URL> | AsyncIterable<string | URL>,
@@ -66,6 +66,7 @@ export function fromUrls(
 ): Observable<ItemOrFailure> {
   if (typeof urls === 'string' || !isPullable(urls)) throw new TypeError('urls must be an iterable of URLs');
   const window = windowOption(options.window);
+  const stall = stallOptions(options);
   const concurrency = concurrencyOption(options.concurrency, 8);
   const timeoutMs =
     options.timeoutMs === undefined ? 30_000 : assertInteger('timeoutMs', options.timeoutMs, 1);
@@ -101,7 +102,7 @@ export function fromUrls(
         await sleep(backoffDelay(policy, attempt), signal);
       }
     },
-    { window, concurrency },
+    { window, concurrency, ...stall },
   );
 }
 

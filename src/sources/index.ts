@@ -15,3 +15,9 @@ export {
   type FromUrlsOptions,
 } from './fromUrls.js';
 export { type ReadFile } from '../internal/file-read.js';
+export {
+  DEFAULT_WINDOW_STALL_WARN_MS,
+  type SourceEvent,
+  type SourceFlowOptions,
+  type WindowStallEvent,
+} from '../internal/flow-stall.js';
