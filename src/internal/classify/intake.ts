@@ -9,11 +9,6 @@ import { release, type Draft } from './draft.js';
 import { checkItem, toClassificationInput } from './request.js';
 import type { ClassifyInput } from './state.js';
 
-/** What a source's lease may tell: how many inputs it has not read yet. */
-interface SourceCount {
-  unread(): number | undefined;
-}
-
 export function intake(d: Draft, value: ClassifyInput): void {
   if (value.kind === 'failure' || value.kind === 'classified') {
     release(d, { seq: d.nextSeq++, outcome: value, slot: false });
@@ -23,7 +18,7 @@ export function intake(d: Draft, value: ClassifyInput): void {
   const unit: string[] = [];
   for (const item of items) {
     const seq = d.nextSeq++;
-    const source = (item.lease as { source?: SourceCount } | undefined)?.source;
+    const source = item.lease?.source;
     if (typeof source?.unread === 'function') d.unread = () => source.unread();
     const problem = checkItem(item) ?? duplicate(d, item);
     if (problem !== undefined) {
