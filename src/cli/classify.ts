@@ -1,4 +1,3 @@
-import { stat } from 'node:fs/promises';
 import { AthenaError } from '../errors.js';
 import { concat, type Observable, Subject, takeUntil, type Subscription } from 'rxjs';
 import type { Outcome } from '../model.js';
@@ -18,6 +17,7 @@ import type { OutputFormat } from './format.js';
 import { createResultWriter } from './results.js';
 import { countInputs } from './count-inputs.js';
 import { explainFatal, formatFatal } from './fatal.js';
+import { sortInputs } from './input-list.js';
 import { createProgressView, type ProgressMode } from './progress-view.js';
 import { addOutcome, formatSummary, newSummary, type RunSummary } from './summary.js';
 
@@ -47,27 +47,6 @@ export interface CommandIo {
   err: NodeJS.WritableStream & { columns?: number };
   /** Emits each time the user asks to stop (Ctrl-C): the first stops reading, the second stops waiting. */
   interrupt: Observable<void>;
-}
-
-/** Splits command-line inputs into URLs, directories and files (missing paths stay files: they fail per item). */
-export async function sortInputs(
-  inputs: readonly string[],
-): Promise<{ urls: string[]; dirs: string[]; files: string[] }> {
-  const urls: string[] = [];
-  const dirs: string[] = [];
-  const files: string[] = [];
-  for (const input of inputs) {
-    if (/^https?:\/\//i.test(input)) urls.push(input);
-    else if (
-      await stat(input).then(
-        (s) => s.isDirectory(),
-        () => false,
-      )
-    )
-      dirs.push(input);
-    else files.push(input);
-  }
-  return { urls, dirs, files };
 }
 
 /**
@@ -119,7 +98,9 @@ export async function classifyCommand(
 
   const writer = createResultWriter(options.format, io.out);
   const summary = newSummary(Date.now());
-  const view = createProgressView(tracker.snapshots$, io.err, options.progress);
+  const view = createProgressView(tracker.snapshots$, io.err, options.progress, {
+    current: () => tracker.snapshot(),
+  });
   // Rows go above the bar when both are on the same terminal; elsewhere they need no clearing.
   const print = io.out.isTTY ? view.print : (write: () => void) => write();
   let interrupted = false;

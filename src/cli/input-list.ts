@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { AthenaError } from '../errors.js';
 
 /** Reads a whole stream as UTF-8 text. */
@@ -49,4 +49,25 @@ export async function resolveInputs(
     }
   }
   return inputs;
+}
+
+/** Splits command-line inputs into URLs, directories and files (missing paths stay files: they fail per item). */
+export async function sortInputs(
+  inputs: readonly string[],
+): Promise<{ urls: string[]; dirs: string[]; files: string[] }> {
+  const urls: string[] = [];
+  const dirs: string[] = [];
+  const files: string[] = [];
+  for (const input of inputs) {
+    if (/^https?:\/\//i.test(input)) urls.push(input);
+    else if (
+      await stat(input).then(
+        (s) => s.isDirectory(),
+        () => false,
+      )
+    )
+      dirs.push(input);
+    else files.push(input);
+  }
+  return { urls, dirs, files };
 }

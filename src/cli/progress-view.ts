@@ -67,6 +67,13 @@ export function barLine(s: ProgressSnapshot, width = 80): string {
 
 const CLEAR_LINE = '\r\x1b[2K';
 
+export interface ProgressViewOptions {
+  /** Least time between plain lines. Default 5000 ms. */
+  readonly plainEveryMs?: number;
+  /** The figures now, for the bar drawn again below printed rows; default the last snapshot. */
+  readonly current?: () => ProgressSnapshot;
+}
+
 /**
  * Shows progress on `err` in the given mode. The bar is drawn on one line (never wider than the
  * terminal, so it never wraps) and rewritten in place; results printed through `print` appear
@@ -76,8 +83,9 @@ export function createProgressView(
   snapshots$: Observable<ProgressSnapshot>,
   err: NodeJS.WritableStream & { columns?: number },
   mode: ProgressMode,
-  plainEveryMs = 5000,
+  options: ProgressViewOptions = {},
 ): ProgressView {
+  const plainEveryMs = options.plainEveryMs ?? 5000;
   if (mode === 'none') return { print: (write) => write(), stop: () => undefined };
   if (mode === 'lines') {
     let lastPrinted = 0;
@@ -89,13 +97,18 @@ export function createProgressView(
     return { print: (write) => write(), stop: () => subscription.unsubscribe() };
   }
   let drawn = '';
+  let last: ProgressSnapshot | undefined;
   let stopped = false;
   const draw = (text: string): void => {
     if (stopped) return;
     drawn = text;
     err.write(`${CLEAR_LINE}${text}`);
   };
-  const subscription = snapshots$.subscribe((s) => draw(barLine(s, (err.columns ?? 80) - 1)));
+  const width = (): number => (err.columns !== undefined && err.columns > 0 ? err.columns : 80) - 1;
+  const subscription = snapshots$.subscribe((s) => {
+    last = s;
+    draw(barLine(s, width()));
+  });
   const clear = (): void => {
     if (drawn !== '') err.write(CLEAR_LINE);
   };
@@ -103,7 +116,8 @@ export function createProgressView(
     print(write) {
       clear();
       write();
-      if (drawn !== '') draw(drawn);
+      const now = options.current?.() ?? last;
+      if (drawn !== '' && now !== undefined) draw(barLine(now, width()));
     },
     stop() {
       subscription.unsubscribe();
