@@ -63,9 +63,11 @@ describe('progress view', () => {
     view.stop();
     snapshots.next(current);
     expect(log).toEqual([
+      // eslint-disable-next-line no-control-regex -- terminal escape sequences are what is checked
       expect.stringMatching(/^err:\r\x1b\[2Kclassifying \[#{8}-{12}\]\s+40% 4\/10/),
       'err:\r\x1b[2K',
       'out:row',
+      // eslint-disable-next-line no-control-regex -- terminal escape sequences are what is checked
       expect.stringMatching(/^err:\r\x1b\[2Kclassifying \[#{10}-{10}\]\s+50% 5\/10/),
       'err:\r\x1b[2K',
     ]);

@@ -65,6 +65,7 @@ describe('athena-rx classify on a terminal and in pipes (built binary)', () => {
     expect(plain.stderr).not.toContain('\r');
     const asked = await runCli(['classify', '--local', '--progress', '--format', 'jsonl', many]);
     expect(asked.code).toBe(0);
+    // eslint-disable-next-line no-control-regex -- terminal escape sequences are what is checked
     expect(asked.stderr).toMatch(/\r\x1b\[2Kclassifying \[[#-]{20}\]\s+\d+% \d+\/60/);
     expect(asked.stdout.trim().split('\n')).toHaveLength(60);
   }, 90_000);

@@ -88,6 +88,7 @@ export function renderScreen(raw: string): string[] {
   for (let i = 0; i < raw.length; i++) {
     const ch = raw[i] ?? '';
     if (ch === '\x1b') {
+      // eslint-disable-next-line no-control-regex -- terminal escape sequences are what is checked
       const escape = /^\x1b\[[0-9;?]*[A-Za-z]/.exec(raw.slice(i, i + 16));
       if (escape) {
         if (escape[0] === '\x1b[2K') lines[lines.length - 1] = '';
