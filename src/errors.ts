@@ -57,7 +57,13 @@ export type ClientErrorCode =
   | 'OAUTH_ERROR'
   | 'INSECURE_TRANSPORT'
   | 'CLOSED'
-  | 'HTTP_ERROR';
+  | 'HTTP_ERROR'
+  | 'ADDRESS_IN_USE'
+  | 'WRITE_FAILED'
+  | 'TLS_MISMATCH'
+  | 'CERTIFICATE_INVALID'
+  | 'DNS_FAILED'
+  | 'NO_INPUT';
 
 export type AthenaErrorCode = GrpcStatusName | ServiceErrorCode | ClientErrorCode;
 

@@ -69,7 +69,7 @@ describe('athena-rx CLI (built binary)', () => {
     expect(run.stderr).toContain('5 images: 5 classified, 0 failed');
     expect(run.code).toBe(0);
     const rows = run.stdout.trim().split('\n');
-    expect(rows[0]).toMatch(/^SOURCE\s+TOP LABEL\s+LABELS/);
+    expect(rows[0]).toMatch(/^SOURCE\s+KNOWN HASH\s+TOP LABEL\s+LABELS/);
     expect(rows).toHaveLength(6);
     for (const row of rows.slice(1))
       expect(row).toMatch(/UnknownCSAM|Lakeside|Mountains|Trees|Seashore|Ducks|Goose/);
@@ -123,8 +123,8 @@ describe('athena-rx CLI (built binary)', () => {
     ]);
     expect(run.code).toBe(0);
     const [header, row, extra] = (await readFile(out, 'utf8')).trim().split('\n');
-    expect(header).toMatch(/^source,status,top_label,top_weight,/);
-    expect(row).toMatch(/good-1\.jpg,ok,UnknownCSAM-/);
+    expect(header).toMatch(/^source,status,known_match,top_label,top_weight,/);
+    expect(row).toMatch(/good-1\.jpg,ok,false,UnknownCSAM-/);
     expect(extra).toBeUndefined();
     expect(run.stdout).toBe('');
   });
@@ -198,6 +198,42 @@ describe('athena-rx CLI (built binary)', () => {
     expect(stderr).toMatch(
       new RegExp(`Interrupted: ${rows.length} images: ${rows.length} classified, 0 failed`),
     );
+  }, 60_000);
+
+  it('exits 130 on Ctrl-C after some images failed, and names the failures', async () => {
+    const mixed = join(dir, 'mixed');
+    await mkdir(mixed);
+    await Promise.all(
+      Array.from({ length: 300 }, (_, i) =>
+        copyFile(join(samples, '10-freshflower.jpg'), join(mixed, `p${i}.jpg`)),
+      ),
+    );
+    const broken = join(dir, 'corrupt.jpg');
+    const child = spawn(
+      process.execPath,
+      [bin, 'classify', '--local', '--format', 'jsonl', broken, join(dir, 'nothing-here.png'), mixed],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    let interrupted = false;
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const lines = stdout.split('\n').filter((l) => l !== '');
+      const failures = lines.filter((l) => (JSON.parse(l) as { ok: boolean }).ok === false).length;
+      if (!interrupted && failures === 2 && lines.length > 3) {
+        interrupted = true;
+        child.kill('SIGINT');
+      }
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    clearTimeout(timer);
+    expect(interrupted).toBe(true);
+    expect(code).toBe(130);
+    expect(stderr).toMatch(/Interrupted: \d+ images: \d+ classified, 2 failed, \d+ skipped/);
+    expect(stderr).toMatch(/failures by stage: (decode 1, read 1|read 1, decode 1)/);
   }, 60_000);
 
   it('classifies one image with ClassifySingle', async () => {

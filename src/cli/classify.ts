@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { AthenaError } from '../errors.js';
 import { concat, type Observable, Subject, takeUntil, type Subscription } from 'rxjs';
 import type { Outcome } from '../model.js';
 import type { SourceEvent } from '../internal/flow-stall.js';
@@ -16,8 +16,11 @@ import { newDeploymentId } from '../transport/deployments.js';
 import type { Connection } from './connect.js';
 import type { OutputFormat } from './format.js';
 import { createResultWriter } from './results.js';
-import { createProgressView } from './progress-view.js';
-import { addOutcome, formatSummary, newSummary } from './summary.js';
+import { countInputs } from './count-inputs.js';
+import { explainFatal, formatFatal } from './fatal.js';
+import { sortInputs } from './input-list.js';
+import { createProgressView, type ProgressMode } from './progress-view.js';
+import { addOutcome, formatSummary, newSummary, type RunSummary } from './summary.js';
 
 export interface ClassifyCommandOptions {
   deployment?: string;
@@ -33,40 +36,25 @@ export interface ClassifyCommandOptions {
   recursive: boolean;
   /** Milliseconds to wait for in-flight outcomes after Ctrl-C. */
   drainMs: number;
+  /** How progress is shown on `err` (see `progressMode`). */
+  progress: ProgressMode;
+  /** Exit code 3 when any image matched a known hash. */
+  failOnKnownMatch: boolean;
 }
 
 export interface CommandIo {
-  out: NodeJS.WritableStream;
-  err: NodeJS.WritableStream & { isTTY?: boolean };
+  /** Results; when it is a terminal it is taken to be the one `err` draws the bar on. */
+  out: NodeJS.WritableStream & { isTTY?: boolean };
+  err: NodeJS.WritableStream & { columns?: number };
   /** Emits each time the user asks to stop (Ctrl-C): the first stops reading, the second stops waiting. */
   interrupt: Observable<void>;
 }
 
-/** Splits command-line inputs into URLs, directories and files (missing paths stay files: they fail per item). */
-export async function sortInputs(
-  inputs: readonly string[],
-): Promise<{ urls: string[]; dirs: string[]; files: string[] }> {
-  const urls: string[] = [];
-  const dirs: string[] = [];
-  const files: string[] = [];
-  for (const input of inputs) {
-    if (/^https?:\/\//i.test(input)) urls.push(input);
-    else if (
-      await stat(input).then(
-        (s) => s.isDirectory(),
-        () => false,
-      )
-    )
-      dirs.push(input);
-    else files.push(input);
-  }
-  return { urls, dirs, files };
-}
-
 /**
  * `athena-rx classify`: the library's own pipeline from sources to outcomes, with results on `out`,
- * progress on `err` and a closing summary. Resolves to the exit code: 0 all classified, 2 some failed,
- * 130 interrupted; rejects on a fatal error.
+ * progress on `err` and a closing summary. Resolves to the exit code: 0 all classified, 2 some failed
+ * or no image at all, 3 a known-hash match under `failOnKnownMatch`, 130 interrupted, 0 as well when
+ * `out` is a closed pipe (the reader has all it wanted); rejects on a fatal error.
  */
 export async function classifyCommand(
   inputs: readonly string[],
@@ -74,7 +62,8 @@ export async function classifyCommand(
   connection: Connection,
   io: CommandIo,
 ): Promise<number> {
-  const { urls, dirs, files } = await sortInputs(inputs);
+  const sorted = await sortInputs(inputs);
+  const { urls, dirs, files } = sorted;
   const stopReading = new Subject<void>();
   // A source whose window stays full tells why it reads nothing more; the user sees it on stderr.
   const events = { next: (event: SourceEvent) => io.err.write(`warning: ${event.message}\n`) };
@@ -85,6 +74,10 @@ export async function classifyCommand(
   ).pipe(takeUntil(stopReading));
 
   const tracker = createProgress();
+  const counting = new AbortController();
+  void countInputs(sorted, options.recursive, counting.signal).then((total) => {
+    if (total !== undefined) tracker.setTotal(total);
+  });
   const deploymentId = options.deployment ?? newDeploymentId();
   const outcomes$ = source.pipe(
     tracker.countInputs(),
@@ -108,47 +101,83 @@ export async function classifyCommand(
 
   const writer = createResultWriter(options.format, io.out);
   const summary = newSummary(Date.now());
-  const view = createProgressView(tracker.snapshots$, io.err);
+  const view = createProgressView(tracker.snapshots$, io.err, options.progress, {
+    current: () => tracker.snapshot(),
+  });
+  // Rows go above the bar when both are on the same terminal; elsewhere they need no clearing.
+  const print = io.out.isTTY ? view.print : (write: () => void) => write();
   let interrupted = false;
+  let pipeClosed = false;
   let subscription: Subscription | undefined;
+  let onOutError: ((error: Error & { code?: string }) => void) | undefined;
 
   const code = await new Promise<number>((resolve, reject) => {
     let drainTimer: NodeJS.Timeout | undefined;
+    const end = (): void => {
+      clearTimeout(drainTimer);
+      interruptSub.unsubscribe();
+      subscription?.unsubscribe();
+    };
+    onOutError = (error) => {
+      end();
+      if (error.code === 'EPIPE') {
+        // The reader went away (`| head`): stop the work quietly, as shell tools do.
+        pipeClosed = true;
+        resolve(0);
+      } else reject(new AthenaError('WRITE_FAILED', `cannot write the results: ${error.message}`));
+    };
+    io.out.on('error', onOutError);
     const interruptSub = io.interrupt.subscribe(() => {
       if (interrupted) {
         // A second Ctrl-C: stop waiting for in-flight images.
-        clearTimeout(drainTimer);
-        subscription?.unsubscribe();
+        end();
         resolve(130);
         return;
       }
       interrupted = true;
       stopReading.next();
       drainTimer = setTimeout(() => {
-        subscription?.unsubscribe();
+        end();
         resolve(130);
       }, options.drainMs);
     });
     subscription = outcomes$.subscribe({
       next: (outcome: Outcome) => {
         addOutcome(summary, outcome);
-        writer.write(outcome);
+        if (!pipeClosed) print(() => writer.write(outcome));
       },
       error: (error: unknown) => {
-        clearTimeout(drainTimer);
-        interruptSub.unsubscribe();
+        end();
         reject(error);
       },
       complete: () => {
-        clearTimeout(drainTimer);
-        interruptSub.unsubscribe();
-        resolve(interrupted ? 130 : summary.failed > 0 ? 2 : 0);
+        end();
+        resolve(exitCode(summary, interrupted, options.failOnKnownMatch));
       },
     });
   }).finally(() => {
+    counting.abort();
     view.stop();
+    if (pipeClosed) return;
     writer.end();
-    io.err.write(`${formatSummary(summary, Date.now(), interrupted)}\n`);
+    if (summary.classified + summary.failed === 0 && !interrupted) {
+      const empty = new AthenaError(
+        'NO_INPUT',
+        'no images in the inputs (folders are read for image extensions)',
+      );
+      io.err.write(formatFatal(explainFatal(empty)));
+    }
+    const s = tracker.snapshot();
+    io.err.write(`${formatSummary(summary, Date.now(), interrupted, s.total ?? s.submitted)}\n`);
   });
+  // Keep listening: writes still queued when the pipe closed fail later and must not crash.
+  if (!pipeClosed && onOutError) io.out.off('error', onOutError);
   return code;
+}
+
+/** 130 interrupted, 3 a known-hash match when asked, 2 failures or no image at all, else 0. */
+export function exitCode(summary: RunSummary, interrupted: boolean, failOnKnownMatch: boolean): number {
+  if (interrupted) return 130;
+  if (failOnKnownMatch && summary.knownMatches.length > 0) return 3;
+  return summary.failed > 0 || summary.classified === 0 ? 2 : 0;
 }

@@ -12,6 +12,24 @@ export function topLabel(labels: Readonly<Record<string, number>>): [string, num
   return best;
 }
 
+/**
+ * The known-hash labels (`KnownCSAM-*`) with a weight of 1: the image's hash is on a list of known
+ * material. For this service it is the most important result there is, so every format marks it.
+ */
+export function knownMatches(labels: Readonly<Record<string, number>>): string[] {
+  return Object.entries(labels)
+    .filter(([label, weight]) => label.startsWith('KnownCSAM-') && weight >= 1)
+    .map(([label]) => label)
+    .sort();
+}
+
+/** `MD5`, `SHA1`, `MD5+SHA1` for a row's known-hash matches; empty when there are none. */
+export function knownMark(labels: Readonly<Record<string, number>>): string {
+  return knownMatches(labels)
+    .map((label) => label.replace(/^KnownCSAM-/, ''))
+    .join('+');
+}
+
 function shortLabel(label: string): string {
   return label.replace(/^UnknownCSAM-/, '');
 }
@@ -23,6 +41,7 @@ export function jsonLine(outcome: Outcome): string {
     return JSON.stringify({
       ref: outcome.ref,
       ok: true,
+      knownMatch: knownMatches(outcome.labels).length > 0,
       correlationId: outcome.correlationId,
       top: top ? { label: top[0], weight: top[1] } : null,
       labels: outcome.labels,
@@ -44,7 +63,17 @@ function csvField(value: string): string {
 
 /** CSV: a header naming every label column, then one row per image. */
 export function csvHeader(labelColumns: readonly string[]): string {
-  return ['source', 'status', 'top_label', 'top_weight', ...labelColumns, 'stage', 'code', 'message']
+  return [
+    'source',
+    'status',
+    'known_match',
+    'top_label',
+    'top_weight',
+    ...labelColumns,
+    'stage',
+    'code',
+    'message',
+  ]
     .map(csvField)
     .join(',');
 }
@@ -56,20 +85,36 @@ export function csvRow(outcome: Outcome, labelColumns: readonly string[]): strin
       const weight = outcome.labels[label];
       return weight === undefined ? '' : String(weight);
     });
-    return [outcome.ref, 'ok', top?.[0] ?? '', top ? String(top[1]) : '', ...weights, '', '', '']
+    const known = String(knownMatches(outcome.labels).length > 0);
+    return [outcome.ref, 'ok', known, top?.[0] ?? '', top ? String(top[1]) : '', ...weights, '', '', '']
       .map(csvField)
       .join(',');
   }
   const blanks = labelColumns.map(() => '');
-  return [outcome.ref, 'failed', '', '', ...blanks, outcome.stage, outcome.error.code, outcome.error.message]
+  return [
+    outcome.ref,
+    'failed',
+    '',
+    '',
+    '',
+    ...blanks,
+    outcome.stage,
+    outcome.error.code,
+    outcome.error.message,
+  ]
     .map(csvField)
     .join(',');
 }
 
-/** A fixed-width table row: source, top label and weight, then every label, or the failure. */
+const KNOWN_WIDTH = 10;
+
+/**
+ * A fixed-width table row: source, known-hash match (`MD5`, `SHA1`, `MD5+SHA1`), top label and
+ * weight, then every label, or the failure.
+ */
 export function tableRow(outcome: Outcome, refWidth = 36): string {
   const ref = outcome.ref.length > refWidth ? `...${outcome.ref.slice(-(refWidth - 3))}` : outcome.ref;
-  const head = ref.padEnd(refWidth);
+  const head = `${ref.padEnd(refWidth)}  ${(outcome.ok ? knownMark(outcome.labels) : '').padEnd(KNOWN_WIDTH)}`;
   if (outcome.ok) {
     const top = topLabel(outcome.labels);
     const topText = top ? `${shortLabel(top[0])} ${top[1].toFixed(3)}` : '-';
@@ -82,5 +127,5 @@ export function tableRow(outcome: Outcome, refWidth = 36): string {
 }
 
 export function tableHeader(refWidth = 36): string {
-  return `${'SOURCE'.padEnd(refWidth)}  ${'TOP LABEL'.padEnd(18)}  LABELS`;
+  return `${'SOURCE'.padEnd(refWidth)}  ${'KNOWN HASH'.padEnd(KNOWN_WIDTH)}  ${'TOP LABEL'.padEnd(18)}  LABELS`;
 }

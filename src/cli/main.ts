@@ -3,8 +3,9 @@
  * The `athena-rx` command: classify images, list deployments, classify one image, or run the embedded
  * server. The only module of the package that prints or exits.
  */
+import { logVerbosity, setLogVerbosity } from '@grpc/grpc-js';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { fromEvent, map } from 'rxjs';
+import { firstValueFrom, ReplaySubject } from 'rxjs';
 import { AthenaError } from '../errors.js';
 import { cpuCount } from '../internal/validate.js';
 import { DEFAULT_BROTLI_QUALITY } from '../operators/compress.js';
@@ -16,6 +17,14 @@ import { listDeployments } from './deployments.js';
 import { serve } from './serve.js';
 import { resolveSettings, type ConnectionFlags, type ConnectionSettings } from './settings.js';
 import { openOutput } from './output.js';
+import { explainFatal, formatFatal } from './fatal.js';
+import { resolveInputs } from './input-list.js';
+import { progressMode } from './progress-view.js';
+
+// grpc-js logs to stderr on its own (a failed bind, for one); the fatal error explains it instead.
+setLogVerbosity(logVerbosity.NONE);
+// Node warns that TLS server names cannot be IP addresses; that is noise for an --address of an IP.
+process.noDeprecation = true;
 
 function integer(min: number, max: number) {
   return (value: string): number => {
@@ -51,12 +60,30 @@ async function connectForClassify(
   if (!affiliate)
     throw new AthenaError('INVALID_INPUT', 'an affiliate is required: --affiliate or ATHENA_AFFILIATE');
   const connection = await connect(settings, { local: flags.local, rootCertsFile: flags.rootCerts });
+  if (!flags.local) await probe(connection);
   return { settings, affiliate, connection };
 }
 
+/** Errors of the first call that no later call can avoid: the connection and the credentials. */
+const UNRECOVERABLE = new Set(['UNAVAILABLE', 'UNAUTHENTICATED', 'OAUTH_ERROR', 'INSECURE_TRANSPORT']);
+
+/**
+ * One ListDeployments call before the run, so that a wrong address, TLS against a plaintext server
+ * or a refused certificate fails at once with its cause, instead of after the classify stream's
+ * reconnects. Other answers (a service without ListDeployments, say) let the run go ahead.
+ */
+async function probe(connection: Connection): Promise<void> {
+  try {
+    await firstValueFrom(connection.client.listDeployments());
+  } catch (error) {
+    if (!UNRECOVERABLE.has(AthenaError.from(error).code)) return;
+    await connection.close();
+    throw error;
+  }
+}
+
 function fail(error: unknown): number {
-  const e = AthenaError.from(error);
-  process.stderr.write(`athena-rx: ${e.code}: ${e.message}\n`);
+  process.stderr.write(formatFatal(explainFatal(error)));
   return 1;
 }
 
@@ -68,14 +95,14 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
 
   connectionOptions(program.command('classify'))
     .description('classify files, directories and URLs; one result per image on stdout')
-    .argument('<inputs...>', 'image files, directories or http(s) URLs')
+    .argument('[inputs...]', 'image files, directories or http(s) URLs; - reads a list from stdin')
+    .option('--from-file <file>', 'read inputs from a file, one path or URL per line (- for stdin)')
     .option('--deployment <id>', 'deployment id (env ATHENA_DEPLOYMENT_ID; default a fresh one)')
     .option('--affiliate <affiliate>', 'affiliate (env ATHENA_AFFILIATE; required except with --local)')
-    .option(
-      '--concurrency <n>',
-      'images decoded and resized at once (default: CPU cores)',
-      integer(1, 64),
-      cpuCount(),
+    .addOption(
+      new Option('--concurrency <n>', 'images decoded and resized at once')
+        .argParser(integer(1, 64))
+        .default(cpuCount(), 'CPU cores'),
     )
     .option(
       '--max-pixels-in-flight <n>',
@@ -91,11 +118,26 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     )
     .option('--output <file>', 'write results to a file instead of stdout')
     .option('-r, --recursive', 'walk directories recursively')
-    .action(async (inputs: string[], flags: Flags & Record<string, unknown>) => {
+    .option('--progress', 'show the progress bar even when standard error is not a terminal')
+    .option('--no-progress', 'show no progress')
+    .option('--fail-on-known-match', 'exit with code 3 when any image matched a known hash')
+    .action(async (args: string[], flags: Flags & Record<string, unknown>) => {
+      // Ctrl-C from now on is the command's to handle; one pressed before the run starts still counts.
+      const interrupt = new ReplaySubject<void>(2);
+      const onSigint = (): void => interrupt.next();
+      process.on('SIGINT', onSigint);
       try {
-        const { settings, affiliate, connection } = await connectForClassify(flags);
+        const inputs = await resolveInputs(args, flags.fromFile as string | undefined, process.stdin);
+        if (inputs.length === 0 && flags.fromFile === undefined) {
+          throw new AthenaError('NO_INPUT', 'no inputs given');
+        }
         const output = await openOutput(flags.output as string | undefined);
-        const interrupt = fromEvent(process, 'SIGINT').pipe(map(() => undefined));
+        const { settings, affiliate, connection } = await connectForClassify(flags).catch(
+          async (error: unknown) => {
+            await output.close();
+            throw error;
+          },
+        );
         try {
           setExitCode(
             await classifyCommand(
@@ -114,6 +156,8 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
                 format: flags.format as 'table' | 'jsonl' | 'csv',
                 recursive: flags.recursive === true,
                 drainMs: 10_000,
+                progress: progressMode(flags.progress as boolean | undefined, process.stderr.isTTY === true),
+                failOnKnownMatch: flags.failOnKnownMatch === true,
               },
               connection,
               { out: output.stream, err: process.stderr, interrupt },
@@ -125,6 +169,8 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
         }
       } catch (error) {
         setExitCode(fail(error));
+      } finally {
+        process.off('SIGINT', onSigint);
       }
     });
 
@@ -203,6 +249,11 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
 
   return program;
 }
+
+// A reader that goes away (`| head`) is no error: output simply ends. `classify` also stops its work.
+process.stdout.on('error', (error: Error & { code?: string }) => {
+  if (error.code !== 'EPIPE') process.exitCode = fail(error);
+});
 
 const program = buildProgram((code) => {
   process.exitCode = code;

@@ -1,5 +1,5 @@
 import type { Outcome } from '../model.js';
-import { topLabel } from './format.js';
+import { knownMatches, topLabel } from './format.js';
 
 /** Running totals for the closing summary. */
 export interface RunSummary {
@@ -9,6 +9,8 @@ export interface RunSummary {
   failuresByStage: Record<string, number>;
   failuresByCode: Record<string, number>;
   topLabels: Record<string, number>;
+  /** Images whose hash matched a known list, in arrival order, with the matching labels. */
+  knownMatches: { ref: string; labels: string[] }[];
   startedAt: number;
 }
 
@@ -20,6 +22,7 @@ export function newSummary(now: number): RunSummary {
     failuresByStage: {},
     failuresByCode: {},
     topLabels: {},
+    knownMatches: [],
     startedAt: now,
   };
 }
@@ -28,6 +31,8 @@ export function addOutcome(summary: RunSummary, outcome: Outcome): void {
   if (outcome.ok) {
     summary.classified++;
     if (outcome.cached) summary.cached++;
+    const known = knownMatches(outcome.labels);
+    if (known.length > 0) summary.knownMatches.push({ ref: outcome.ref, labels: known });
     const top = topLabel(outcome.labels);
     if (top) summary.topLabels[top[0]] = (summary.topLabels[top[0]] ?? 0) + 1;
   } else {
@@ -42,15 +47,30 @@ function counts(record: Record<string, number>): string {
   return entries.length === 0 ? 'none' : entries.map(([key, n]) => `${key} ${n}`).join(', ');
 }
 
-/** The closing summary: counts, failures by stage and code, images per second, label distribution. */
-export function formatSummary(summary: RunSummary, now: number, interrupted = false): string {
+/**
+ * The closing summary: known-hash matches first (every one, with its ref), then counts (skipped
+ * images, when a run was cut short), failures by stage and code, images per second, label distribution.
+ */
+export function formatSummary(
+  summary: RunSummary,
+  now: number,
+  interrupted = false,
+  submitted?: number,
+): string {
   const seconds = Math.max(0.001, (now - summary.startedAt) / 1000);
   const total = summary.classified + summary.failed;
-  const lines = [
+  const lines: string[] = [];
+  if (summary.knownMatches.length > 0) {
+    lines.push(`KNOWN HASH MATCHES: ${summary.knownMatches.length}`);
+    for (const match of summary.knownMatches) lines.push(`  ${match.ref}  (${match.labels.join(', ')})`);
+  }
+  const skipped = submitted === undefined ? 0 : Math.max(0, submitted - total);
+  lines.push(
     `${interrupted ? 'Interrupted: ' : ''}${total} images: ${summary.classified} classified, ${summary.failed} failed` +
+      (skipped > 0 ? `, ${skipped} skipped` : '') +
       (summary.cached > 0 ? ` (${summary.cached} from cache)` : ''),
     `time ${seconds.toFixed(1)} s, ${(total / seconds).toFixed(1)} images/s`,
-  ];
+  );
   if (summary.failed > 0) {
     lines.push(`failures by stage: ${counts(summary.failuresByStage)}`);
     lines.push(`failures by code: ${counts(summary.failuresByCode)}`);
