@@ -65,8 +65,10 @@ export async function classifyCommand(
   const sorted = await sortInputs(inputs);
   const { urls, dirs, files } = sorted;
   const stopReading = new Subject<void>();
-  // A source whose window stays full tells why it reads nothing more; the user sees it on stderr.
-  const events = { next: (event: SourceEvent) => io.err.write(`warning: ${event.message}\n`) };
+  // A source whose window stays full tells why it reads nothing more; the user sees it on stderr,
+  // above the progress bar (the view is set up below, long before a source can stall).
+  let warn = (text: string): void => void io.err.write(text);
+  const events = { next: (event: SourceEvent) => warn(`warning: ${event.message}\n`) };
   const source = concat(
     fromFiles(files, { events }),
     ...dirs.map((dir) => fromDirectory(dir, { recursive: options.recursive, events })),
@@ -104,6 +106,7 @@ export async function classifyCommand(
   const view = createProgressView(tracker.snapshots$, io.err, options.progress, {
     current: () => tracker.snapshot(),
   });
+  warn = (text) => view.print(() => io.err.write(text));
   // Rows go above the bar when both are on the same terminal; elsewhere they need no clearing.
   const print = io.out.isTTY ? view.print : (write: () => void) => write();
   let interrupted = false;
