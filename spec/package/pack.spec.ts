@@ -18,6 +18,7 @@ import {
 } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
+import { runInNewContext } from 'node:vm';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -293,5 +294,61 @@ describe('the packed package', () => {
         entry,
       ).toBe(true);
     }
+  });
+  it('in a browser bundle, the pure operators work and the Node-only defaults refuse with UNIMPLEMENTED', async () => {
+    const program = `
+      import { imageItem } from 'athena-rx';
+      import { batch, compress, hashImage, partitionErrors } from 'athena-rx/operators';
+      import { from, lastValueFrom, toArray } from 'rxjs';
+      (async () => {
+        const items = () => from([1, 2, 3].map((n) => imageItem({ ref: 'img-' + n, data: new Uint8Array([n]) })));
+        const batches = await lastValueFrom(items().pipe(batch({ size: 2, maxWaitMs: 10 }), toArray()));
+        const hashed = await lastValueFrom(items().pipe(hashImage(), toArray()));
+        const zipped = await lastValueFrom(items().pipe(compress(), toArray()));
+        const given = await lastValueFrom(items().pipe(hashImage({ hash: async (data) => 'h' + data[0] }), toArray()));
+        const [ok$, failed$] = partitionErrors(from(hashed));
+        const [ok, failed] = await Promise.all([lastValueFrom(ok$.pipe(toArray())), lastValueFrom(failed$.pipe(toArray()))]);
+        globalThis.report = {
+          batchSizes: batches.map((b) => b.items.length),
+          hashed: hashed.map((o) => o.kind + ':' + (o.stage ?? '') + ':' + (o.error?.code ?? '')),
+          zipped: zipped.map((o) => o.kind + ':' + (o.error?.code ?? '')),
+          given: given.map((o) => o.hashes.map((h) => h.value).join()),
+          partitioned: [ok.length, failed.length],
+          message: hashed[0]?.error?.message ?? '',
+        };
+      })();
+    `;
+    await writeFile(join(consumer, 'browser-main.js'), program);
+    const result = await build({
+      entryPoints: [join(consumer, 'browser-main.js')],
+      bundle: true,
+      platform: 'browser',
+      format: 'iife',
+      write: false,
+      logLevel: 'silent',
+    });
+    expect(result.errors).toEqual([]);
+    // Run the bundle with no Node module in reach: only what a browser page has (Web Crypto, timers).
+    const page = {
+      crypto: globalThis.crypto,
+      setTimeout,
+      clearTimeout,
+      setInterval,
+      clearInterval,
+      queueMicrotask,
+      report: undefined,
+    };
+    runInNewContext(result.outputFiles[0]?.text ?? '', page, { timeout: 5_000 });
+    const deadline = Date.now() + 10_000;
+    while (page.report === undefined && Date.now() < deadline)
+      await new Promise((done) => setTimeout(done, 20));
+    expect(page.report).toEqual({
+      batchSizes: [2, 1],
+      hashed: Array(3).fill('failure:hash:UNIMPLEMENTED'),
+      zipped: Array(3).fill('failure:UNIMPLEMENTED'),
+      given: ['h1,h1', 'h2,h2', 'h3,h3'],
+      partitioned: [0, 3],
+      message: expect.stringContaining('give hashImage a `hash`'),
+    });
   });
 });
