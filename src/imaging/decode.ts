@@ -63,7 +63,7 @@ let sharpModule: Promise<SharpFactory> | undefined;
 
 /** sharp, imported on first use. */
 export function loadSharp(): Promise<SharpFactory> {
-  sharpModule ??= import('sharp').then((module) => module.default);
+  sharpModule ??= import('#sharp').then((module) => module.default);
   return sharpModule;
 }
 

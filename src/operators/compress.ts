@@ -22,7 +22,7 @@ export const DEFAULT_BROTLI_QUALITY = 2;
 let nodeZlib: Promise<typeof Zlib> | undefined;
 
 const nodeBrotli: BrotliWork = async (data, quality) => {
-  const zlib = await (nodeZlib ??= import('node:zlib'));
+  const zlib = await (nodeZlib ??= import('#node-zlib'));
   const { BROTLI_PARAM_QUALITY, BROTLI_PARAM_SIZE_HINT } = zlib.constants;
   return new Promise<Uint8Array>((resolve, reject) => {
     const params = { [BROTLI_PARAM_QUALITY]: quality, [BROTLI_PARAM_SIZE_HINT]: data.byteLength };

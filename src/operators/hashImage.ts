@@ -32,7 +32,7 @@ const ALGORITHMS = new Map<HashType, string>([
 let nodeCrypto: Promise<typeof NodeCrypto> | undefined;
 
 const nodeHash: HashWork = async (data, type) => {
-  const { createHash } = await (nodeCrypto ??= import('node:crypto'));
+  const { createHash } = await (nodeCrypto ??= import('#node-crypto'));
   return createHash(ALGORITHMS.get(type) ?? 'sha1')
     .update(data)
     .digest('hex');
