@@ -118,22 +118,18 @@ describe('classify in the field, with its default policy', () => {
     }
   }, 60_000);
 
-  it('reopens a stream that went silent and loses no image to a timeout', async () => {
+  it('reopens streams that go silent after some outputs, again and again, and loses no image', async () => {
     const { items, leases } = makeItems('silent', 48);
-    const { outcomes, events, error } = await fieldRun(
-      from(inBatches(items, 8)),
-      { stallTimeoutMs: 500, itemTimeoutMs: 20_000 },
-      async (events) => {
-        await eventually(() => sent(events) >= 8, 10_000);
-        // The server keeps the stream and reads requests but answers nothing for a minute.
-        server.setFaults({ latencyMs: 60_000 });
-        await eventually(() => events.some((e) => e.type === 'stall'), 10_000);
-        server.clearFaults();
-      },
-    );
+    // Every stream answers 8 images, then keeps the connection and reads on but answers nothing.
+    server.setFaults({ stallAfterOutputs: 8 });
+    const { outcomes, events, error } = await fieldRun(from(inBatches(items, 8)), {
+      stallTimeoutMs: 500,
+      itemTimeoutMs: 30_000,
+    });
     expect(error).toBeUndefined();
     expectExactlyOnce(outcomes, items, leases);
     expect(count(outcomes, (o) => o.ok)).toBe(items.length);
+    expect(events.filter((e) => e.type === 'stall').length).toBeGreaterThanOrEqual(2);
     expect(events.some((e) => e.type === 'resent')).toBe(true);
   }, 60_000);
 });
@@ -195,21 +191,19 @@ describe('classify in the field, against a server process', () => {
 });
 
 describe('classify against a stream the server stalls', () => {
-  it('detects the stall, reopens, and takes the withheld outputs once', async () => {
+  it('detects a stream silent from the start, reopens, and takes the withheld outputs once', async () => {
     const { items, leases } = makeItems('stalled', 40);
+    server.setFaults({ stall: true });
     const { outcomes, events, error } = await fieldRun(
       from(inBatches(items, 8)),
       { stallTimeoutMs: 400 },
       async (events) => {
-        await eventually(() => sent(events) >= 8, 10_000);
-        server.setFaults({ stall: true });
-        await eventually(() => events.some((e) => e.type === 'stall'), 10_000);
+        await eventually(() => events.some((e) => e.type === 'stall'), 20_000);
         server.clearFaults();
       },
     );
     expect(error).toBeUndefined();
     expectExactlyOnce(outcomes, items, leases);
     expect(count(outcomes, (o) => o.ok)).toBe(items.length);
-    expect(events.find((e) => e.type === 'stall')).toMatchObject({ type: 'stall' });
   }, 60_000);
 });

@@ -180,7 +180,8 @@ function hexByte(source: string | readonly number[], at: number): number {
   return high < 0 || low < 0 ? -1 : high * 16 + low;
 }
 
-const utf8 = new TextEncoder();
+/** Made on first use, so that loading this module needs nothing beyond the language itself. */
+let utf8: TextEncoder | undefined;
 const asciiUnits = new Map<string, Unit>();
 
 function unitOf(char: string): Unit {
@@ -188,6 +189,7 @@ function unitOf(char: string): Unit {
   if (cached !== undefined) return cached;
   const literal = Array.from({ length: char.length }, (_, k) => fold(char.charCodeAt(k)));
   const escape: number[] = [];
+  utf8 ??= new TextEncoder();
   for (const byte of utf8.encode(char)) {
     for (const c of `%${byte.toString(16).padStart(2, '0')}`) escape.push(c.charCodeAt(0));
   }
