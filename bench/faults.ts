@@ -1,6 +1,6 @@
 /**
  * The fault scenarios: for each, a fresh server process on one fixed loopback port and a fresh
- * client process; when the client's source reaches a quarter of its images it holds, the fault is
+ * client process; when a quarter of the images have their outcomes the client's source holds, the fault is
  * put in place (SIGKILL, a fault command, SIGSTOP), the source goes on, and the fault is undone on a
  * timer (a new server on the same port, the faults cleared, SIGCONT).
  */
@@ -123,7 +123,7 @@ async function scenario(repoRoot: string, port: number, images: number, name: Sc
       images,
       deploymentId: deploymentFor(`faults-${name}`),
       window: FAULT_WINDOW,
-      ...(act ? { holdAt: Math.floor(images / 4) } : {}),
+      ...(act ? { holdAt: faultPoint(images) } : {}),
     };
     const run = await runClient(repoRoot, job, async () => {
       if (!act) return;
@@ -139,6 +139,15 @@ async function scenario(repoRoot: string, port: number, images: number, name: Sc
   } finally {
     await server.current.stop();
   }
+}
+
+/**
+ * The image the source holds at while the fault is put in place: a window past a quarter of the
+ * images, since the source reads a whole window ahead at the start; so a quarter of the outcomes are
+ * in and a window of images is read and unanswered when the fault lands.
+ */
+export function faultPoint(images: number): number {
+  return Math.min(images - 1, Math.floor(images / 4) + FAULT_WINDOW);
 }
 
 /** Runs the client process; `onHold` puts the fault in place while the source waits. */

@@ -2,7 +2,7 @@
  * Section 8 of the report, the fault scenarios: their table, what happened in each, the targets'
  * verdict, and the splice that writes this section alone into an existing report (`--only faults`).
  */
-import { type FaultsResult, type ScenarioName, type ScenarioResult } from './faults.js';
+import { faultPoint, type FaultsResult, type ScenarioName, type ScenarioResult } from './faults.js';
 import { type FaultRun } from './faults-client.js';
 import { type MachineInfo } from './machine.js';
 import { BATCH_SIZE } from './pipeline.js';
