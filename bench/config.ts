@@ -62,7 +62,7 @@ const SIZES: Record<RunSize, Omit<BenchConfig, 'size' | 'out' | 'corpusDir' | 's
 };
 
 const USAGE = `usage: npm run bench -- [--quick | --smoke] [--out <file>] [--corpus <dir>] [--server cli|process]
-  --quick           a subset in under two minutes (report marked "quick run", default a temp file)
+  --quick           a subset in about five minutes (most of it the fault scenarios' waits) (report marked "quick run", default a temp file)
   --smoke           the smallest run that exercises every section (4 photos, 1 round, 40 images)
   --out <file>      where to write the report (default docs/performance.md for full runs)
   --corpus <dir>    the photos (default ../shared/corpus/photos from the repository root)

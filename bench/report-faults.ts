@@ -125,9 +125,10 @@ export function renderFaults(f: FaultsResult | undefined, machine: MachineInfo, 
       'fresh one for each scenario, taking fault commands as JSON lines on its stdin. The images are four pre-built ' +
       `448 x 448 BGR images Brotli-compressed at quality 2 (${fmt((first?.imageBytes ?? NaN) / 1024)} KB each, about a ` +
       "photo's prepared size), their bytes shared by every item: decoding and resizing are not measured here, so " +
-      "the RSS is what the transport, classify's bookkeeping and gRPC's buffers hold. Faults start when the source " +
-      'reaches a quarter of its images: it waits there until the fault is in place (a few milliseconds), so the fault ' +
-      'lands mid-run with requests unanswered whatever the speed. "duplicated": inputs with more than one outcome; ' +
+      "the RSS is what the transport, classify's bookkeeping and gRPC's buffers hold. Faults start when a quarter of " +
+      `the images have their outcomes: the source, which reads a window ahead, holds at image ${faultPoint(f.images) + 1} ` +
+      'until the fault is in place (a few milliseconds), so the fault lands mid-run with a window of images read and ' +
+      'unanswered, whatever the speed. "duplicated": inputs with more than one outcome; ' +
       '"lost": inputs with no outcome; reconnects, stalls, re-sent items and duplicate outputs dropped are counted ' +
       "from classify's `events`.",
     '',

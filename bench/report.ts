@@ -42,8 +42,9 @@ export function renderReport(r: BenchResults): string {
     '',
     `Written by \`npm run bench${r.config.size === 'full' ? '' : ` -- --${r.config.size}`}\` on ${r.startedAt} in ` +
       `${fmt(r.durationS / 60)} minutes; do not edit by hand. Sources: \`bench/\`, ${runsAs}. A full run (\`npm run bench\`) ` +
-      'takes about 35 minutes on this machine and writes this file; `npm run bench -- --quick` (about a minute, a subset) ' +
-      'and `-- --smoke` (seconds) write to a temporary file unless given `--out`.',
+      'takes about 45 minutes on this machine and writes this file; `npm run bench -- --quick` (about five minutes, a ' +
+      'subset; its fault scenarios wait out faults of the same length) and `-- --smoke` (under a minute) write to a ' +
+      'temporary file unless given `--out`; `-- --only faults` runs section 8 alone and writes it into the report in place.',
     '',
     `Load average (1, 5, 15 min) at start: ${r.loadStart}; at the end: ${r.loadEnd} (${r.machine.cores} cores). ` +
       'The benchmark keeps both cores busy itself (its own process, the server process, the memory runs), so the end ' +
