@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type PrepareMode } from '../src/imaging/prepare.js';
+import { SCENARIOS, type ScenarioName } from './faults.js';
 
 /** How big a run is. */
 export type RunSize = 'full' | 'quick' | 'smoke';
@@ -23,17 +24,22 @@ export interface BenchConfig {
   readonly transportImages: number;
   readonly server: 'cli' | 'process';
   readonly mode: PrepareMode;
+  /** The fault scenarios (section 8) and the images of each. */
+  readonly faults: { readonly images: number; readonly scenarios: readonly ScenarioName[] };
+  /** Run this section alone and write it into the existing report (`--only faults`). */
+  readonly only?: 'faults';
 }
 
 const ALL_QUALITIES = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
 
-const SIZES: Record<RunSize, Omit<BenchConfig, 'size' | 'out' | 'corpusDir' | 'server' | 'mode'>> = {
+const SIZES: Record<RunSize, Omit<BenchConfig, 'size' | 'out' | 'corpusDir' | 'server' | 'mode' | 'only'>> = {
   full: {
     prepareRounds: 6,
     brotli: { qualities: ALL_QUALITIES, imagesPerQuality: 24, imagesSlow: 3 },
     e2e: { imagesPerRun: 144, pairs: 3 },
     memoryImages: 20_000,
     transportImages: 3_000,
+    faults: { images: 4_000, scenarios: SCENARIOS },
   },
   quick: {
     prepareRounds: 2,
@@ -41,6 +47,7 @@ const SIZES: Record<RunSize, Omit<BenchConfig, 'size' | 'out' | 'corpusDir' | 's
     e2e: { imagesPerRun: 48, pairs: 1 },
     memoryImages: 240,
     transportImages: 500,
+    faults: { images: 400, scenarios: SCENARIOS },
   },
   smoke: {
     corpusLimit: 4,
@@ -49,17 +56,23 @@ const SIZES: Record<RunSize, Omit<BenchConfig, 'size' | 'out' | 'corpusDir' | 's
     e2e: { imagesPerRun: 8, pairs: 1 },
     memoryImages: 40,
     transportImages: 64,
+    // The other scenarios wait out 20 to 40 s faults whatever the size.
+    faults: { images: 48, scenarios: ['clean', 'restart-2s', 'global-errors'] },
   },
 };
 
 const USAGE = `usage: npm run bench -- [--quick | --smoke] [--out <file>] [--corpus <dir>] [--server cli|process]
-  --quick           a subset in under two minutes (report marked "quick run", default a temp file)
+  --quick           a subset in about five minutes (most of it the fault scenarios' waits) (report marked "quick run", default a temp file)
   --smoke           the smallest run that exercises every section (4 photos, 1 round, 40 images)
   --out <file>      where to write the report (default docs/performance.md for full runs)
   --corpus <dir>    the photos (default ../shared/corpus/photos from the repository root)
   --server <how>    cli: node dist/cli/main.js serve (default, falls back to process); process: bench/server-process.ts
   --mode <mode>     resize mode of the end-to-end and memory runs (default exact)
-  --memory-images <n>  images of the memory run (default 20000 full, 240 quick, 40 smoke)`;
+  --memory-images <n>  images of the memory run (default 20000 full, 240 quick, 40 smoke)
+  --only faults     run section 8 (faults) alone and write it into the report at --out, the other
+                    sections left as they are (a full-size --only run writes docs/performance.md)
+  --faults <list>   the fault scenarios to run, comma-separated (default all; smoke: clean,restart-2s,
+                    global-errors): ${SCENARIOS.join(', ')}`;
 
 /** Reads the command line. */
 export function benchConfig(argv: readonly string[], repoRoot: string, defaultCorpus: string): BenchConfig {
@@ -73,6 +86,8 @@ export function benchConfig(argv: readonly string[], repoRoot: string, defaultCo
       server: { type: 'string', default: 'cli' },
       mode: { type: 'string', default: 'exact' },
       'memory-images': { type: 'string' },
+      only: { type: 'string' },
+      faults: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -90,6 +105,14 @@ export function benchConfig(argv: readonly string[], repoRoot: string, defaultCo
   if (memory !== undefined && !(Number.isInteger(memory) && memory > 0)) {
     throw new Error(`--memory-images must be a positive integer\n${USAGE}`);
   }
+  if (values.only !== undefined && values.only !== 'faults')
+    throw new Error(`--only must be faults\n${USAGE}`);
+  const scenarios = values.faults?.split(',').map((name) => name.trim());
+  for (const name of scenarios ?? []) {
+    if (!(SCENARIOS as readonly string[]).includes(name))
+      throw new Error(`--faults: unknown scenario ${JSON.stringify(name)}\n${USAGE}`);
+  }
+  const sized = SIZES[size];
   const out =
     values.out ??
     (size === 'full'
@@ -101,7 +124,11 @@ export function benchConfig(argv: readonly string[], repoRoot: string, defaultCo
     corpusDir: values.corpus ?? defaultCorpus,
     server: values.server,
     mode: values.mode,
-    ...SIZES[size],
+    ...sized,
     ...(memory === undefined ? {} : { memoryImages: memory }),
+    ...(scenarios === undefined
+      ? {}
+      : { faults: { ...sized.faults, scenarios: scenarios as ScenarioName[] } }),
+    ...(values.only === undefined ? {} : { only: values.only }),
   };
 }

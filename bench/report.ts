@@ -7,6 +7,7 @@ import { checkTargets, FLAT_MB_PER_MIN } from './targets.js';
 import { fmt, sparkline } from './stats.js';
 import { BATCH_SIZE, BATCH_WAIT_MS } from './pipeline.js';
 import { LOOP_RESOLUTION_MS } from './sampler.js';
+import { FAULTS_HEADING, renderFaults } from './report-faults.js';
 
 /** The section headings every report has, in order (a skipped section says why under its heading). */
 export const SECTIONS = [
@@ -19,6 +20,7 @@ export const SECTIONS = [
   '## 5. Memory over a long run',
   '## 6. Event-loop delay',
   '## 7. Transport cost',
+  FAULTS_HEADING,
 ] as const;
 
 const table = (head: readonly string[], rows: readonly (readonly string[])[]): string =>
@@ -40,8 +42,9 @@ export function renderReport(r: BenchResults): string {
     '',
     `Written by \`npm run bench${r.config.size === 'full' ? '' : ` -- --${r.config.size}`}\` on ${r.startedAt} in ` +
       `${fmt(r.durationS / 60)} minutes; do not edit by hand. Sources: \`bench/\`, ${runsAs}. A full run (\`npm run bench\`) ` +
-      'takes about 35 minutes on this machine and writes this file; `npm run bench -- --quick` (about a minute, a subset) ' +
-      'and `-- --smoke` (seconds) write to a temporary file unless given `--out`.',
+      'takes about 45 minutes on this machine and writes this file; `npm run bench -- --quick` (about five minutes, a ' +
+      'subset; its fault scenarios wait out faults of the same length) and `-- --smoke` (under a minute) write to a ' +
+      'temporary file unless given `--out`; `-- --only faults` runs section 8 alone and writes it into the report in place.',
     '',
     `Load average (1, 5, 15 min) at start: ${r.loadStart}; at the end: ${r.loadEnd} (${r.machine.cores} cores). ` +
       'The benchmark keeps both cores busy itself (its own process, the server process, the memory runs), so the end ' +
@@ -49,12 +52,23 @@ export function renderReport(r: BenchResults): string {
       'figure alike, since the variants are interleaved.',
     '',
   ];
-  for (const [heading, body] of sections(r)) {
-    out.push(heading, '', body.trim(), '');
-    const notes = r.notes.get(SECTIONS.indexOf(heading as (typeof SECTIONS)[number]) - 1);
-    if (notes) out.push(...notes.map((n) => `> ${n}`), '');
-  }
+  for (const [heading, body] of sections(r)) out.push(renderSection(r, heading, body), '');
   return `${out.join('\n').trim()}\n`;
+}
+
+/** One section: its heading, its body and the notes of its step. */
+function renderSection(r: BenchResults, heading: string, body: string): string {
+  const notes = r.notes.get(SECTIONS.indexOf(heading as (typeof SECTIONS)[number]) - 1);
+  return [heading, '', body.trim(), ...(notes ? ['', ...notes.map((n) => `> ${n}`)] : [])].join('\n');
+}
+
+/** Section 8 alone, for `--only faults`. */
+export function renderFaultsSection(r: BenchResults): string {
+  return renderSection(
+    r,
+    FAULTS_HEADING,
+    renderFaults(r.faults, r.machine, `${r.loadStart} at start, ${r.loadEnd} at the end`),
+  );
 }
 
 function sections(r: BenchResults): [string, string][] {
@@ -68,6 +82,7 @@ function sections(r: BenchResults): [string, string][] {
     [SECTIONS[6], memory(r)],
     [SECTIONS[7], loop(r)],
     [SECTIONS[8], transport(r)],
+    [SECTIONS[9], renderFaults(r.faults, r.machine, `${r.loadStart} at the start of the benchmark`)],
   ];
 }
 

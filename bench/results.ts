@@ -1,6 +1,7 @@
 import { type BrotliRow } from './brotli.js';
 import { type BenchConfig } from './config.js';
 import { type E2eResult } from './e2e.js';
+import { type FaultsResult } from './faults.js';
 import { type MachineInfo } from './machine.js';
 import { type MemoryRun } from './memory.js';
 import { type PrepareResult } from './prepare.js';
@@ -33,6 +34,8 @@ export interface BenchResults {
   /** The memory runs: default allocator first, then the pinned mmap threshold. */
   memory?: MemoryRun[];
   transport?: TransportResult;
+  /** The fault scenarios (section 8). */
+  faults?: FaultsResult;
   /** Why a section is missing or what went wrong in it, by section number. */
   readonly notes: Map<number, string[]>;
 }

@@ -1,9 +1,10 @@
 /**
  * `npm run bench`: measures preparation against the decode floor, Brotli qualities, the whole
  * pipeline against a server in another process, memory over a long run, event-loop delay and the
- * transport's CPU cost, and writes the figures to docs/performance.md (see `--help`).
+ * transport's CPU cost, and what classify does through server restarts, stalls and error storms,
+ * and writes the figures to docs/performance.md (see `--help`).
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, extname } from 'node:path';
 import sharp from 'sharp';
 import { DEFAULT_BROTLI_QUALITY } from '../src/operators/compress.js';
@@ -11,6 +12,7 @@ import { measureBrotli } from './brotli.js';
 import { benchConfig } from './config.js';
 import { defaultCorpusDir, loadCorpus, type CorpusFile } from './corpus.js';
 import { measureE2e, type PipelineSettings } from './e2e.js';
+import { measureFaults } from './faults.js';
 import { loadAverage, machineInfo } from './machine.js';
 import {
   BOUNDED_PIXELS_IN_FLIGHT,
@@ -21,7 +23,8 @@ import {
 } from './memory.js';
 import { repoRoot } from './paths.js';
 import { measurePrepare } from './prepare.js';
-import { renderReport } from './report.js';
+import { renderFaultsSection, renderReport } from './report.js';
+import { faultVerdicts, spliceFaults } from './report-faults.js';
 import { checkTargets } from './targets.js';
 import { note, type BenchResults, type CorpusSummary } from './results.js';
 import { startServerProcess, type ServerProcess } from './server.js';
@@ -57,93 +60,109 @@ async function section<T>(n: number, name: string, work: () => Promise<T>): Prom
   }
 }
 
-log(`${config.size} run, load ${results.loadStart}, writing ${config.out}`);
-const files = await loadCorpus(config.corpusDir, config.corpusLimit);
-if (files === undefined) {
-  const why = `The corpus is absent (${config.corpusDir}); the steps that need it were skipped.`;
-  log(why);
-  for (const n of [1, 2, 3, 4, 5, 6]) note(results, n, why);
-} else {
-  results.corpus = await summarize(config.corpusDir, files);
-}
-
-let server: ServerProcess | undefined;
-try {
-  server = await section(7, 'server process', () => startServerProcess(repoRoot, config.server));
-  if (server) results.server = { how: server.how, address: server.address };
-
-  if (files) {
-    results.prepare = await section(1, 'floor and prepareImage, interleaved', () =>
-      measurePrepare(files, config.prepareRounds),
-    );
-    const prepared = results.prepare?.prepared;
-    if (prepared)
-      results.brotli = await section(3, 'Brotli qualities', async () =>
-        measureBrotli(prepared, config.brotli),
-      );
-  }
-  if (results.prepare === undefined) note(results, 2, 'No preparation figures: see step 1.');
-
-  const settings: PipelineSettings = { mode: config.mode, inFlight: 2, quality: DEFAULT_BROTLI_QUALITY };
-  if (files && server) {
-    const s = server;
-    results.e2e = await section(4, 'end to end', () =>
-      measureE2e(files, s, settings, config.e2e.imagesPerRun, config.e2e.pairs),
-    );
-    if (results.e2e === undefined)
-      note(results, 6, 'No event-loop figures: the end-to-end step did not run.');
-    const job = {
-      paths: files.map((f) => f.path),
-      address: s.address,
-      serverPid: s.pid,
-      settings,
-      images: config.memoryImages,
-    };
-    const variants = [
-      { label: 'defaults', env: {}, settings },
-      {
-        label:
-          `memory-bounded: tuned glibc malloc, maxPixelsInFlight ${BOUNDED_PIXELS_IN_FLIGHT.toLocaleString('en')}, ` +
-          `window and batch ${BOUNDED_WINDOW}`,
-        env: TUNED_GLIBC,
-        settings: { ...settings, maxPixelsInFlight: BOUNDED_PIXELS_IN_FLIGHT, window: BOUNDED_WINDOW },
-      },
-    ];
-    const runs: MemoryRun[] = [];
-    for (const v of variants) {
-      const result = await section(5, `memory, ${job.images} images, child process, ${v.label}`, () =>
-        measureMemoryInChild(repoRoot, { ...job, settings: v.settings }, log, v.env),
-      );
-      const env = Object.entries(v.env)
-        .map(([k, x]) => `${k}=${x}`)
-        .join(' ');
-      if (result) runs.push({ label: v.label, env, result });
-    }
-    if (runs.length > 0) results.memory = runs;
-  } else if (!server) {
-    for (const n of [4, 5, 6]) note(results, n, 'Skipped: the server process did not start (see step 7).');
-  }
-
-  if (server) {
-    const s = server;
-    const images = results.prepare?.prepared.slice(0, 8) ?? [syntheticImage(1), syntheticImage(2)];
-    results.transport = await section(7, 'transport', () =>
-      measureTransport(s, images, config.transportImages),
-    );
-  }
-} finally {
-  await server?.stop();
-}
+log(
+  `${config.size} run${config.only ? ` (${config.only} only)` : ''}, load ${results.loadStart}, writing ${config.out}`,
+);
+if (config.only === undefined) await allSections();
+results.faults = await section(8, `faults: ${config.faults.scenarios.join(', ')}`, () =>
+  measureFaults(repoRoot, config.faults.images, config.faults.scenarios, log),
+);
 
 results.loadEnd = loadAverage();
 results.durationS = (now() - started) / 1000;
 if (results.prepare) (results.prepare as { prepared: Uint8Array[] }).prepared = [];
-const report = renderReport(results);
 const out = extname(config.out) === '' ? `${config.out}.md` : config.out;
 await mkdir(dirname(out), { recursive: true });
-await writeFile(out, report);
-for (const c of checkTargets(results)) log(`${c.status.padEnd(11)} ${c.target}: ${c.measured}`);
+if (config.only === 'faults') {
+  const before = await readFile(out, 'utf8').catch(() => '# Performance\n');
+  await writeFile(out, spliceFaults(before, renderFaultsSection(results)));
+} else {
+  await writeFile(out, renderReport(results));
+  for (const c of checkTargets(results)) log(`${c.status.padEnd(11)} ${c.target}: ${c.measured}`);
+}
+for (const v of results.faults ? faultVerdicts(results.faults) : [])
+  log(`${v.status.padEnd(11)} ${v.target}: ${v.measured}`);
 log(`wrote ${out} in ${(results.durationS / 60).toFixed(1)} min; load ${results.loadEnd}`);
+
+/** Sections 1 to 7. */
+async function allSections(): Promise<void> {
+  const files = await loadCorpus(config.corpusDir, config.corpusLimit);
+  if (files === undefined) {
+    const why = `The corpus is absent (${config.corpusDir}); the steps that need it were skipped.`;
+    log(why);
+    for (const n of [1, 2, 3, 4, 5, 6]) note(results, n, why);
+  } else {
+    results.corpus = await summarize(config.corpusDir, files);
+  }
+
+  let server: ServerProcess | undefined;
+  try {
+    server = await section(7, 'server process', () => startServerProcess(repoRoot, config.server));
+    if (server) results.server = { how: server.how, address: server.address };
+
+    if (files) {
+      results.prepare = await section(1, 'floor and prepareImage, interleaved', () =>
+        measurePrepare(files, config.prepareRounds),
+      );
+      const prepared = results.prepare?.prepared;
+      if (prepared)
+        results.brotli = await section(3, 'Brotli qualities', async () =>
+          measureBrotli(prepared, config.brotli),
+        );
+    }
+    if (results.prepare === undefined) note(results, 2, 'No preparation figures: see step 1.');
+
+    const settings: PipelineSettings = { mode: config.mode, inFlight: 2, quality: DEFAULT_BROTLI_QUALITY };
+    if (files && server) {
+      const s = server;
+      results.e2e = await section(4, 'end to end', () =>
+        measureE2e(files, s, settings, config.e2e.imagesPerRun, config.e2e.pairs),
+      );
+      if (results.e2e === undefined)
+        note(results, 6, 'No event-loop figures: the end-to-end step did not run.');
+      const job = {
+        paths: files.map((f) => f.path),
+        address: s.address,
+        serverPid: s.pid,
+        settings,
+        images: config.memoryImages,
+      };
+      const variants = [
+        { label: 'defaults', env: {}, settings },
+        {
+          label:
+            `memory-bounded: tuned glibc malloc, maxPixelsInFlight ${BOUNDED_PIXELS_IN_FLIGHT.toLocaleString('en')}, ` +
+            `window and batch ${BOUNDED_WINDOW}`,
+          env: TUNED_GLIBC,
+          settings: { ...settings, maxPixelsInFlight: BOUNDED_PIXELS_IN_FLIGHT, window: BOUNDED_WINDOW },
+        },
+      ];
+      const runs: MemoryRun[] = [];
+      for (const v of variants) {
+        const result = await section(5, `memory, ${job.images} images, child process, ${v.label}`, () =>
+          measureMemoryInChild(repoRoot, { ...job, settings: v.settings }, log, v.env),
+        );
+        const env = Object.entries(v.env)
+          .map(([k, x]) => `${k}=${x}`)
+          .join(' ');
+        if (result) runs.push({ label: v.label, env, result });
+      }
+      if (runs.length > 0) results.memory = runs;
+    } else if (!server) {
+      for (const n of [4, 5, 6]) note(results, n, 'Skipped: the server process did not start (see step 7).');
+    }
+
+    if (server) {
+      const s = server;
+      const images = results.prepare?.prepared.slice(0, 8) ?? [syntheticImage(1), syntheticImage(2)];
+      results.transport = await section(7, 'transport', () =>
+        measureTransport(s, images, config.transportImages),
+      );
+    }
+  } finally {
+    await server?.stop();
+  }
+}
 
 async function summarize(dir: string, list: readonly CorpusFile[]): Promise<CorpusSummary> {
   const counts = new Map<string, number>();

@@ -32,7 +32,7 @@ describe('bench/run.ts --smoke', () => {
     const out = join(dir, 'performance.md');
     result = await runHarness(out);
     report = await readFile(out, 'utf8').catch(() => '');
-  }, 120_000);
+  }, 180_000);
 
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });
@@ -57,6 +57,26 @@ describe('bench/run.ts --smoke', () => {
       .filter((line) => /^\| .* \| \*\*(MET|NOT MET|NOT CHECKED|INFO)\*\* \|/.test(line));
     expect(rows.length).toBeGreaterThanOrEqual(6);
     for (const row of rows) expect(row.split('|')[3]?.trim().length).toBeGreaterThan(0);
+  });
+
+  it('runs the smoke fault scenarios against server processes, every input with exactly one outcome', () => {
+    const faults = report.slice(report.indexOf('\n## 8. Faults\n'));
+    const row = (name: string): string[] =>
+      (faults.split('\n').find((line) => line.startsWith(`| ${name} |`)) ?? '')
+        .split('|')
+        .map((c) => c.trim());
+    for (const name of ['clean', 'restart-2s', 'global-errors']) {
+      const cells = row(name);
+      expect(cells[1], name).toBe(name);
+      expect(cells.slice(5, 7), `${name}: duplicated, lost`).toEqual(['**0**', '**0**']);
+      expect(cells[13], name).toBe('completed');
+    }
+    expect(row('clean')[3]).toBe('48');
+    expect(row('global-errors')[4]).toBe('48 classify');
+    expect(Number(row('restart-2s')[7])).toBeGreaterThan(0);
+    expect(faults).toMatch(
+      /\| restart-2s: exactly one outcome per input, none lost, the run completes \| \*\*MET\*\* \|/,
+    );
   });
 
   it('records the load average and the machine', () => {
