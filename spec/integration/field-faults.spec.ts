@@ -181,6 +181,34 @@ describe('classify in the field, against a server process', () => {
     expect(events.some((e) => e.type === 'reconnect')).toBe(true);
   }, 90_000);
 
+  it('waits for a server that is down when the run starts, and writes nothing into the outage', async () => {
+    await child.kill('SIGKILL');
+    const { items, leases } = makeItems('down', 48);
+    const events: ClassifyEvent[] = [];
+    const scheduler = trackedScheduler();
+    const done = run(
+      from(inBatches(items, 8)),
+      classify(own, {
+        deploymentId: `field-down-${process.pid}`,
+        affiliate: 'acme',
+        scheduler,
+        events: { next: (e) => events.push(e) },
+      }),
+      events,
+    );
+    await eventually(() => events.filter((e) => e.type === 'reconnect').length >= 2, 20_000);
+    expect(sent(events)).toBe(0);
+    await child.restart({ faults: { latencyMs: 20 } });
+    const { outcomes, error } = await done;
+    expect(error).toBeUndefined();
+    expectExactlyOnce(outcomes, items, leases);
+    expect(count(outcomes, (o) => o.ok)).toBe(48);
+    // Every image went out once, after the server came back: none was written into a failing call.
+    expect(sent(events)).toBe(48);
+    expect(events.some((e) => e.type === 'resent')).toBe(false);
+    expect(scheduler.live).toBe(0);
+  }, 90_000);
+
   it('rides out a server process frozen for 3 s (SIGSTOP), then thawed', async () => {
     await childRun('frozen', 120, async () => {
       child.pause();
@@ -194,7 +222,7 @@ describe('classify against a stream the server stalls', () => {
   it('detects a stream silent from the start, reopens, and takes the withheld outputs once', async () => {
     const { items, leases } = makeItems('stalled', 40);
     server.setFaults({ stall: true });
-    const { outcomes, events, error } = await fieldRun(
+    const { outcomes, error } = await fieldRun(
       from(inBatches(items, 8)),
       { stallTimeoutMs: 400 },
       async (events) => {

@@ -181,7 +181,7 @@ function hexByte(source: string | readonly number[], at: number): number {
 }
 
 /** Made on first use, so that loading this module needs nothing beyond the language itself. */
-let utf8: TextEncoder | undefined;
+let utf8: InstanceType<typeof TextEncoder> | undefined;
 const asciiUnits = new Map<string, Unit>();
 
 function unitOf(char: string): Unit {

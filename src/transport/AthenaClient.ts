@@ -11,7 +11,7 @@ import {
   type ServiceError,
   status,
 } from '@grpc/grpc-js';
-import { type Observable, catchError, concatMap, defer, map, throwError, timeout } from 'rxjs';
+import { type Observable, catchError, concatMap, defer, finalize, map, throwError, timeout } from 'rxjs';
 import { AthenaError } from '../errors.js';
 import { type ClassifierServiceClient, ClassifierServiceService } from '../generated/athena/athena.js';
 import {
@@ -29,6 +29,7 @@ import {
   channelCredentials,
   isLoopbackAddress,
   whenConnected,
+  whenReady,
 } from './channel.js';
 import {
   type AccessToken,
@@ -203,14 +204,18 @@ export class AthenaClient implements ClassifyStreamClient, ClassifySingleClient 
         used = token;
         return this.grpc.classify(this.metadata(), this.callOptions);
       };
+      let ended = false;
       return bidiCall('Classify', this.track, this.prepare(undefined), open, stamped, {
-        opened: () => hooks.opened?.(),
+        // A call started on a channel that lost its connection fails at once: it is open only once
+        // the channel is ready, so nothing counts as sent into an outage.
+        opened: () => whenReady(this.grpc, () => !ended && hooks.opened?.()),
         written: (request) => hooks.written?.(originals.get(request) ?? request),
       }).pipe(
         catchError((error: AthenaError) => {
           if (error.code === 'UNAUTHENTICATED') this.tokens?.invalidate(used);
           return throwError(() => error);
         }),
+        finalize(() => (ended = true)),
       );
     });
   }

@@ -124,3 +124,21 @@ export function whenConnected(client: Client, address: string, timeoutMs: number
     };
   });
 }
+
+/**
+ * Calls `then` once the client's channel is `READY` (at once when it is), watching its state until
+ * then; never when it shuts down. Each call of `then` is the caller's to make harmless once moot.
+ */
+export function whenReady(client: Client, then: () => void): void {
+  const channel = client.getChannel();
+  const check = (): void => {
+    try {
+      const state = channel.getConnectivityState(false);
+      if (state === connectivityState.READY) then();
+      else if (state !== connectivityState.SHUTDOWN) channel.watchConnectivityState(state, Infinity, check);
+    } catch {
+      // the channel was closed
+    }
+  };
+  check();
+}
