@@ -1,7 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { CORPUS, describeOnCorpus } from '../support/corpus.js';
 import { AthenaError } from '../../src/errors.js';
 import { ImageFormat } from '../../src/generated/athena/models.js';
 import { MODEL_INPUT_BYTES, prepareImage, type PreparedImage } from '../../src/imaging/prepare.js';
@@ -14,8 +14,6 @@ import {
 import { loadOracle, maxAbsDiff, testPattern, type Oracle } from './opencv-oracle.js';
 
 const RAW = ImageFormat.IMAGE_FORMAT_RAW_UINT8_BGR;
-const CORPUS = fileURLToPath(new URL('../../../shared/corpus/photos/', import.meta.url));
-const HAVE_CORPUS = existsSync(CORPUS);
 
 let oracle: Oracle;
 beforeAll(async () => {
@@ -162,7 +160,7 @@ describe('prepareImage against OpenCV on synthetic images', () => {
   });
 });
 
-describe.skipIf(!HAVE_CORPUS)(`prepareImage against OpenCV on real photos (needs ${CORPUS})`, () => {
+describeOnCorpus('prepareImage against OpenCV on real photos', () => {
   it.each(['01-bridge.jpg', '07-brushes.jpg', '16-colorfulcups.jpg', '20-aitzgorri.webp', '23-kleiber.png'])(
     '%s is bit-exact',
     async (name) => {

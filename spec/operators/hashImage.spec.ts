@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { lastValueFrom, toArray } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
+import { CORPUS, describeOnCorpus } from '../support/corpus.js';
 import { AthenaError } from '../../src/errors.js';
 import {
   HashType,
@@ -142,10 +143,10 @@ describe('hashImage (marbles)', () => {
   });
 });
 
-const corpus = '/work/shared/corpus/photos';
+const corpus = CORPUS;
 const manifest = join(corpus, 'MANIFEST.md');
 
-describe.skipIf(!existsSync(manifest))('hashImage on the photo corpus', () => {
+describeOnCorpus('hashImage on the photo corpus', () => {
   it('gives the MD5 and SHA1 the manifest lists', async () => {
     const rows = readFileSync(manifest, 'utf8')
       .split('\n')
