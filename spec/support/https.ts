@@ -27,6 +27,7 @@ export function send(
         method: options.method ?? 'GET',
         headers: options.headers ?? {},
         timeout: 10_000,
+        agent: false,
         ...(options.ca === undefined ? {} : { ca: options.ca }),
       },
       (res) => {
