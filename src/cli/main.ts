@@ -14,7 +14,7 @@ import { classifyCommand } from './classify.js';
 import { classifyOne } from './classify-one.js';
 import { connect, type Connection } from './connect.js';
 import { listDeployments } from './deployments.js';
-import { serve } from './serve.js';
+import { serve, type ServeOptions } from './serve.js';
 import { resolveSettings, type ConnectionFlags, type ConnectionSettings } from './settings.js';
 import { openOutput } from './output.js';
 import { explainFatal, formatFatal } from './fatal.js';
@@ -47,6 +47,11 @@ function connectionOptions(command: Command): Command {
     .option('--audience <audience>', 'OAuth audience (env ATHENA_AUDIENCE; default crisp-athena-live)')
     .option('--token <token>', 'a static bearer token (env ATHENA_TOKEN; prefer the variable)')
     .option('--local', 'start the embedded server in this process and use it');
+}
+
+/** Collects a repeatable option's values. */
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
 }
 
 type Flags = ConnectionFlags & { local?: boolean; rootCerts?: string };
@@ -223,29 +228,33 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
 
   program
     .command('serve')
-    .description('run the embedded Athena-compatible server (plaintext) for local development')
+    .description(
+      'run the embedded Athena-compatible server (plaintext or TLS, optional OAuth issuer) for local development',
+    )
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .option('--port <port>', 'port to bind (0: any free port)', integer(0, 65535), 50051)
     .option('--known-hashes <file>', 'MD5/SHA1 hex digests, one per line, that match as known')
     .option('--token <token...>', 'accepted bearer tokens (default: no authentication)')
     .option('--affiliate <affiliate...>', 'permitted affiliates (default: any)')
     .option('--faults <json>', 'faults active from the start, as JSON, e.g. \'{"latencyMs":50}\'')
-    .action(
-      async (flags: {
-        host: string;
-        port: number;
-        knownHashes?: string;
-        token?: string[];
-        affiliate?: string[];
-        faults?: string;
-      }) => {
-        try {
-          setExitCode(await serve(flags, process.stdout));
-        } catch (error) {
-          setExitCode(fail(error));
-        }
-      },
-    );
+    .option('--tls-cert <file>', 'serve TLS with this PEM certificate (chain); needs --tls-key')
+    .option('--tls-key <file>', 'the PEM private key of --tls-cert')
+    .option('--tls-self-signed <dir>', 'write a fresh CA (DIR/ca.pem) and a localhost certificate; serve TLS')
+    .option('--oauth-client <id:secret>', 'run the OAuth issuer for this client (repeatable)', collect)
+    .option('--oauth-port <port>', 'port of the OAuth issuer (default: any free port)', integer(0, 65535))
+    .option('--oauth-audience <audience>', 'audience the server accepts (default crisp-athena-live)')
+    .option(
+      '--token-ttl <seconds>',
+      'lifetime of issued access tokens (default 3600)',
+      integer(1, 31_536_000),
+    )
+    .action(async (flags: ServeOptions) => {
+      try {
+        setExitCode(await serve(flags, process.stdout));
+      } catch (error) {
+        setExitCode(fail(error));
+      }
+    });
 
   return program;
 }

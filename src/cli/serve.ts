@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { type AthenaFaults } from '../testing/faults.js';
 import { startAthenaServer } from '../testing/server.js';
+import { describeServeSecurity, resolveServeSecurity, type ServeSecurityFlags } from './serve-security.js';
 
-export interface ServeOptions {
+export interface ServeOptions extends ServeSecurityFlags {
   host: string;
   port: number;
   knownHashes?: string;
@@ -47,7 +48,10 @@ export function parseHashList(text: string): string[] {
  */
 export async function serve(options: ServeOptions, out: NodeJS.WritableStream): Promise<number> {
   const knownHashes = options.knownHashes ? parseHashList(await readFile(options.knownHashes, 'utf8')) : [];
+  const security = await resolveServeSecurity(options);
   const server = await startAthenaServer({
+    ...(security.tls && { tls: security.tls }),
+    ...(security.oauth && { oauth: security.oauth }),
     host: options.host,
     port: options.port,
     knownHashes,
@@ -56,8 +60,9 @@ export async function serve(options: ServeOptions, out: NodeJS.WritableStream): 
     ...(options.affiliate && options.affiliate.length > 0 ? { affiliates: options.affiliate } : {}),
   });
   out.write(
-    `athena-rx embedded server listening on ${server.address} (plaintext` +
-      `${options.token?.length ? ', bearer tokens required' : ''}, ${knownHashes.length} known hashes)\n`,
+    describeServeSecurity(server, security) +
+      `athena-rx embedded server listening on ${server.address} (${server.tls ? 'TLS' : 'plaintext'}` +
+      `${options.token?.length || server.oauth ? ', bearer tokens required' : ''}, ${knownHashes.length} known hashes)\n`,
   );
   await new Promise<void>((resolve) => {
     const stop = (): void => resolve();

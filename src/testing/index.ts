@@ -10,7 +10,16 @@ export {
   type AthenaServerRestartOptions,
   type AthenaServerStopOptions,
   type AthenaServerTls,
+  type AthenaServerOAuth,
 } from './server.js';
+export {
+  startTokenIssuer,
+  DEFAULT_ISSUER_AUDIENCE,
+  type TokenIssuer,
+  type TokenIssuerOptions,
+} from './issuer.js';
+export { type OAuthClient } from './token-grant.js';
+export { createSelfSignedTls, type SelfSignedTls } from './self-signed.js';
 export { createAthenaService, type AthenaService, type AthenaServiceOptions } from './service.js';
 export { type AthenaFaults, type GlobalErrorFault } from './faults.js';
 export { type AthenaServerCounters } from './counters.js';

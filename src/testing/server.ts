@@ -1,5 +1,6 @@
 import { ServerCredentials, status as Status, type ChannelOptions } from '@grpc/grpc-js';
 import { assertInteger, assertNumber, assertString } from '../internal/validate.js';
+import { startTokenIssuer, withIssuerAuth, type TokenIssuer, type TokenIssuerOptions } from './issuer.js';
 import { listen, type Listening } from './listener.js';
 import { createAthenaService, type AthenaService, type AthenaServiceOptions } from './service.js';
 import { createSleeper } from './sleeper.js';
@@ -19,6 +20,11 @@ export interface AthenaServerOptions extends AthenaServiceOptions {
   /** Serve TLS with this key and certificate; default plaintext. */
   readonly tls?: AthenaServerTls;
   /**
+   * Run the built-in OAuth 2 issuer beside the server (HTTPS when `tls` is given, on `host`) and
+   * accept its tokens, besides any `auth`. See `startTokenIssuer`.
+   */
+  readonly oauth?: AthenaServerOAuth;
+  /**
    * Largest message received or sent, in bytes. Default 64 MiB: a batch of 50 raw 448 x 448 images
    * is about 31 MB.
    */
@@ -28,6 +34,9 @@ export interface AthenaServerOptions extends AthenaServiceOptions {
   /** Extra grpc-js server options (they win over the defaults above). */
   readonly channelOptions?: ChannelOptions;
 }
+
+/** The built-in issuer's options in {@link AthenaServerOptions}: it binds the server's `host` and `tls`. */
+export type AthenaServerOAuth = Omit<TokenIssuerOptions, 'host' | 'tls'>;
 
 /** How {@link AthenaServer.stop} stops listening. */
 export interface AthenaServerStopOptions {
@@ -64,6 +73,8 @@ export interface AthenaServer extends Omit<AthenaService, 'implementation' | 'di
   readonly port: number;
   /** Whether the server speaks TLS. */
   readonly tls: boolean;
+  /** The built-in OAuth 2 issuer, when `oauth` was given (closed with the server). */
+  readonly oauth?: Omit<TokenIssuer, 'close'>;
   /** Whether the port is open now (false between `stop()` and `start()`, and after `close()`). */
   readonly listening: boolean;
   /**
@@ -129,7 +140,19 @@ export async function startAthenaServer(options: AthenaServerOptions = {}): Prom
   const maxMessageBytes = assertInteger('maxMessageBytes', options.maxMessageBytes ?? 64 * MIB, 1);
   const closeGraceMs = assertNumber('closeGraceMs', options.closeGraceMs ?? 250, 0);
   const credentials = serverCredentials(options.tls);
-  const service = createAthenaService(options);
+  const issuer =
+    options.oauth === undefined
+      ? undefined
+      : await startTokenIssuer({ ...options.oauth, host, ...(options.tls && { tls: options.tls }) });
+  let service: AthenaService;
+  try {
+    service = createAthenaService(
+      issuer === undefined ? options : { ...options, auth: withIssuerAuth(options.auth, issuer.verify) },
+    );
+  } catch (error) {
+    await issuer?.close();
+    throw error;
+  }
   const bindHost = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
   const listener = {
     bindHost,
@@ -147,6 +170,7 @@ export async function startAthenaServer(options: AthenaServerOptions = {}): Prom
     current = await listen(listener, requestedPort);
   } catch (error) {
     service.dispose();
+    await issuer?.close();
     throw error;
   }
   const port = current.port;
@@ -189,7 +213,7 @@ export async function startAthenaServer(options: AthenaServerOptions = {}): Prom
       service.dispose();
       const listening = current;
       current = undefined;
-      await listening?.shutdown(true, closeGraceMs);
+      await Promise.all([listening?.shutdown(true, closeGraceMs), issuer?.close()]);
     }));
 
   return {
@@ -197,6 +221,7 @@ export async function startAthenaServer(options: AthenaServerOptions = {}): Prom
     host,
     port,
     tls: options.tls !== undefined,
+    ...(issuer && { oauth: issuer }),
     get listening() {
       return current !== undefined;
     },
