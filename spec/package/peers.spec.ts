@@ -78,7 +78,12 @@ async function prepare(dir: string, tarball: string, name: ConsumerName): Promis
   await writeFile(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['nest-app.ts'] }));
   const compile = await run(join(root, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.json'], { cwd: dir });
   if (compile.code !== 0) return { install, versions, compile };
-  const app = await run(process.execPath, ['out/nest-app.js', IMAGE], { cwd: dir, timeout: 90_000 });
+  // SIGKILL on timeout: the application keeps a SIGTERM listener of its own.
+  const app = await run(process.execPath, ['out/nest-app.js', IMAGE], {
+    cwd: dir,
+    timeout: 90_000,
+    killSignal: 'SIGKILL',
+  });
   return { install, versions, compile, app };
 }
 
