@@ -3,26 +3,14 @@
  * build), installed from the tarball into an empty project, then imported, required, type-checked,
  * run and bundled for the browser from there.
  */
-import { execFile, type ExecFileOptions } from 'node:child_process';
-import {
-  copyFile,
-  cp,
-  mkdir,
-  mkdtemp,
-  readFile,
-  readdir,
-  rm,
-  stat,
-  symlink,
-  writeFile,
-} from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { runInNewContext } from 'node:vm';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { installConsumer, packCheckout, root, run } from '../support/package.js';
 
-const root = new URL('../..', import.meta.url).pathname;
 const tsc = join(root, 'node_modules/.bin/tsc');
 const ENTRY_POINTS = [
   'athena-rx',
@@ -33,44 +21,6 @@ const ENTRY_POINTS = [
   'athena-rx/nest',
 ];
 const BROWSER_SAFE = ['athena-rx', 'athena-rx/operators'];
-/** What a checkout holds that packing needs (no dist/, no node_modules of its own). */
-const CHECKOUT = ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'README.md', 'src', 'proto'];
-
-interface Run {
-  code: number | null;
-  killed: boolean;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a program to its end (or `timeout`), never rejecting: the result says how it went. */
-function run(
-  file: string,
-  args: readonly string[],
-  options: ExecFileOptions & { cwd: string },
-): Promise<Run> {
-  return new Promise((done) => {
-    execFile(
-      file,
-      args,
-      { timeout: 120_000, maxBuffer: 32 * 1024 * 1024, ...options },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
-        done({ code, killed: error?.killed ?? false, stdout: String(stdout), stderr: String(stderr) });
-      },
-    );
-  });
-}
-
-/** This process's environment without what an enclosing `npm test` tells npm about this project. */
-function npmEnv(): NodeJS.ProcessEnv {
-  const keep = new Set(['npm_config_cache', 'npm_config_registry', 'npm_config_userconfig']);
-  return Object.fromEntries(
-    Object.entries(process.env).filter(
-      ([key]) => !(key.startsWith('npm_') && !keep.has(key)) && key !== 'INIT_CWD',
-    ),
-  );
-}
 
 async function filesUnder(dir: string): Promise<string[]> {
   return (await readdir(dir, { recursive: true, withFileTypes: true }))
@@ -92,37 +42,12 @@ let packedFiles: string[] = [];
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'athena-rx-pack-'));
-  const checkout = join(work, 'checkout');
-  for (const name of CHECKOUT) await cp(join(root, name), join(checkout, name), { recursive: true });
-  await symlink(join(root, 'node_modules'), join(checkout, 'node_modules'), 'dir');
-
-  const packed = await run('npm', ['pack', '--json', '--pack-destination', work], {
-    cwd: checkout,
-    env: npmEnv(),
-  });
-  expect(packed.code, packed.stderr).toBe(0);
-  const [report] = JSON.parse(packed.stdout.slice(packed.stdout.search(/^\[/m))) as {
-    filename: string;
-    files: { path: string }[];
-  }[];
-  packedFiles = report?.files.map((file) => file.path) ?? [];
-  const tarball = join(work, report?.filename ?? 'missing.tgz');
+  const packed = await packCheckout(work);
+  expect(packed.result.code, packed.result.stderr).toBe(0);
+  packedFiles = [...packed.files];
 
   consumer = join(work, 'consumer');
-  await mkdir(consumer);
-  const manifest = {
-    name: 'consumer',
-    private: true,
-    type: 'module',
-    dependencies: { 'athena-rx': `file:${tarball}`, rxjs: '^7.8.0' },
-  };
-  await writeFile(join(consumer, 'package.json'), JSON.stringify(manifest));
-  // From the local npm cache; a cache that lacks a package's metadata falls back to the registry.
-  const flags = ['--no-audit', '--no-fund', '--no-update-notifier'];
-  let install = await run('npm', ['install', '--offline', ...flags], { cwd: consumer, env: npmEnv() });
-  if (install.code !== 0) {
-    install = await run('npm', ['install', '--prefer-offline', ...flags], { cwd: consumer, env: npmEnv() });
-  }
+  const install = await installConsumer(consumer, { 'athena-rx': `file:${packed.tarball}`, rxjs: '^7.8.0' });
   expect(install.code, install.stderr).toBe(0);
   installed = join(consumer, 'node_modules/athena-rx');
   // The optional Nest peers, for athena-rx/nest: linked from this project's own devDependencies.

@@ -1,5 +1,6 @@
 /**
- * The athena-rx/nest entry point: a NestJS module providing one AthenaClient per application.
+ * The athena-rx/nest entry point: a NestJS module providing one AthenaClient per application, for
+ * NestJS 10, 11 and 12 (`@nestjs/common` and `@nestjs/core`, optional peers of the package).
  *
  * @module athena-rx/nest
  */
