@@ -1,15 +1,20 @@
 import { type Observable } from 'rxjs';
 import { AthenaError } from '../errors.js';
 import { toFailure, type ItemOrFailure } from '../model.js';
-import { defaultReadFile, readFileItem, type ReadFile } from '../internal/file-read.js';
+import { readFileItem, type ReadFile } from '../internal/file-read.js';
 import { concurrencyOption, fromPulled, isPullable, windowOption } from '../internal/flow.js';
 import { stallOptions, type SourceFlowOptions } from '../internal/flow-stall.js';
+import { limitOptions, type SourceLimitOptions } from '../internal/source-limits.js';
 import { assertFunction } from '../internal/validate.js';
 
-export interface FromFilesOptions extends SourceFlowOptions {
+export interface FromFilesOptions extends SourceFlowOptions, SourceLimitOptions {
   /** Files read at once. Default 4. */
   readonly concurrency?: number;
-  /** Reads a whole file; default `fs.promises.readFile`. For virtual file systems and tests. */
+  /**
+   * Reads a whole file, for virtual file systems and tests. The default opens regular files only,
+   * without blocking, and checks them with `fstat` before reading; a replacement's bytes are checked
+   * against `maxBytes` only once read.
+   */
   readonly readFile?: ReadFile;
 }
 
@@ -51,13 +56,14 @@ export function fromFiles(
   const window = windowOption(options.window);
   const stall = stallOptions(options);
   const concurrency = concurrencyOption(options.concurrency, 4);
+  const limits = limitOptions(options);
   const readFile =
-    options.readFile === undefined ? defaultReadFile : assertFunction<ReadFile>('readFile', options.readFile);
+    options.readFile === undefined ? undefined : assertFunction<ReadFile>('readFile', options.readFile);
   return fromPulled<unknown>(
     () => paths,
     (path, index, signal) =>
       typeof path === 'string' && path.length > 0
-        ? readFileItem(readFile, path, index, signal)
+        ? readFileItem(readFile, path, index, signal, limits)
         : [
             toFailure(
               { ref: String(path), index },
