@@ -33,7 +33,8 @@ export async function readFileItem(
   const fail = (error: AthenaError): ItemOrFailure => toFailure({ ref: path, index }, 'read', error);
   let data: Uint8Array;
   try {
-    data = readFile === undefined ? await readRegularFile(path, signal, limits) : await readFile(path, signal);
+    data =
+      readFile === undefined ? await readRegularFile(path, signal, limits) : await readFile(path, signal);
   } catch (error) {
     return fail(error instanceof AthenaError ? error : fileError(path, error));
   }

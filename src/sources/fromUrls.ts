@@ -4,12 +4,19 @@ import { imageItem, toFailure, type ItemOrFailure } from '../model.js';
 import { backoffDelay, retryPolicy, shouldRetry, type RetryPolicy } from '../internal/backoff.js';
 import { concurrencyOption, fromPulled, isPullable, windowOption } from '../internal/flow.js';
 import { stallOptions, type SourceFlowOptions } from '../internal/flow-stall.js';
-import { attemptOnce, sleep, type FetchLike, type FetchResponse } from '../internal/http-get.js';
+import { limitOptions, type SourceLimitOptions } from '../internal/source-limits.js';
+import {
+  attemptOnce,
+  sleep,
+  type BodyReader,
+  type FetchLike,
+  type FetchResponse,
+} from '../internal/http-get.js';
 import { assertFunction, assertInteger } from '../internal/validate.js';
 
-export type { FetchLike, FetchResponse };
+export type { BodyReader, FetchLike, FetchResponse };
 
-export interface FromUrlsOptions extends SourceFlowOptions {
+export interface FromUrlsOptions extends SourceFlowOptions, SourceLimitOptions {
   /** Downloads at once. Default 8. */
   readonly concurrency?: number;
   /** Headers sent with every request (never put in messages). */
@@ -79,6 +86,7 @@ export function fromUrls(
     ...options.retry,
   });
   const headers = headersOption(options.headers);
+  const limits = limitOptions(options);
   const fetchFn = options.fetch === undefined ? undefined : assertFunction<FetchLike>('fetch', options.fetch);
   return fromPulled<unknown>(
     () => urls,
@@ -92,7 +100,7 @@ export function fromUrls(
       const doFetch = fetchFn ?? (globalThis.fetch as unknown as FetchLike);
       const started = Date.now();
       for (let attempt = 1; ; attempt += 1) {
-        const result = await attemptOnce(doFetch, text, ref, headers, timeoutMs, signal);
+        const result = await attemptOnce(doFetch, text, ref, headers, timeoutMs, signal, limits);
         if (!(result instanceof AthenaError)) {
           if (result.byteLength > 0) return imageItem({ ref, data: result, index });
           return fail(new AthenaError('EMPTY_INPUT', `${ref} answered with an empty body`));
