@@ -64,13 +64,16 @@ async function readRegularFile(path: string, signal: AbortSignal, limits: Source
       throw new AthenaError('READ_FAILED', `Cannot read ${path}: ${kindOf(info)}, not a regular file`);
     }
     if (info.size > limits.maxBytes) throw tooLarge(path, limits.maxBytes, info.size);
+    // The head first: a large file is judged from it before memory is taken for the whole.
+    const head = Buffer.allocUnsafeSlow(Math.min(info.size, HEAD_BYTES));
+    const got = await fill(handle, head, 0, head.byteLength, signal);
+    if (info.size <= HEAD_BYTES || got < HEAD_BYTES)
+      return got === head.byteLength ? head : head.subarray(0, got);
+    const verdict = judgeHead(path, head, limits);
+    if (verdict !== undefined) throw verdict;
     const data = Buffer.allocUnsafeSlow(info.size);
-    let filled = await fill(handle, data, 0, Math.min(info.size, HEAD_BYTES), signal);
-    if (info.size > HEAD_BYTES && filled === HEAD_BYTES) {
-      const verdict = judgeHead(path, data.subarray(0, HEAD_BYTES), limits);
-      if (verdict !== undefined) throw verdict;
-      filled = await fill(handle, data, filled, info.size, signal);
-    }
+    data.set(head);
+    const filled = await fill(handle, data, HEAD_BYTES, info.size, signal);
     // A file that shrank while it was read gives what it had.
     return filled === info.size ? data : data.subarray(0, filled);
   } finally {
