@@ -45,7 +45,9 @@ export interface FromDirectoryOptions extends SourceFlowOptions, SourceLimitOpti
  * the order the file system gives (not sorted). Every item carries `ref` (the path: `dir` joined with
  * the names below it) and `index` (its position in the walk). A missing root gives one `read`
  * failure and completes; a directory that vanishes or cannot be opened mid-walk, an unreadable file
- * and an empty file (`EMPTY_INPUT`) each give one `read` failure and the walk goes on. Nothing
+ * and an empty file (`EMPTY_INPUT`) each give one `read` failure and the walk goes on. Files are
+ * read as `fromFiles` reads them: regular files only, under `maxBytes` (`FILE_TOO_LARGE`), a file
+ * over 64 KiB judged from its first bytes before the rest is read. Nothing
  * happens before subscribe; unsubscribing stops the walk, closes its directory handles and aborts
  * the reads in flight.
  *
@@ -58,7 +60,8 @@ export interface FromDirectoryOptions extends SourceFlowOptions, SourceLimitOpti
  *
  * @param dir - the root directory.
  * @param options - `recursive` (true), `extensions` ({@link DEFAULT_IMAGE_EXTENSIONS}),
- *   `followSymlinks` (false), `window` (32), `concurrency` (4), `readFile`,
+ *   `followSymlinks` (false), `window` (32), `concurrency` (4), `maxBytes` (256 MiB), `maxPixels`
+ *   (100,000,000): see `SourceLimitOptions`; `readFile`,
  *   `windowStallWarnMs` (30,000), `events`, `scheduler`: see `SourceFlowOptions`.
  */
 export function fromDirectory(dir: string, options: FromDirectoryOptions = {}): Observable<ItemOrFailure> {

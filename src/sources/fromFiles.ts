@@ -30,9 +30,12 @@ export interface FromFilesOptions extends SourceFlowOptions, SourceLimitOptions 
  * iterator or generator yields nothing the second time). At most `concurrency` files are read at
  * once and at most `window` items are read and not yet released (see `releaseLeases`); items come
  * out in the order of `paths`. Every item carries `ref` (the path as given) and `index` (its
- * position in `paths`). A path that cannot be read (missing, a directory, no permission, a dangling
- * link) gives a `read` failure with code `READ_FAILED`, an empty file `EMPTY_INPUT`; the stream goes
- * on. Unsubscribing aborts the reads in flight and closes the `paths` iterator.
+ * position in `paths`). A path that cannot be read (missing, a directory, a FIFO, socket or device,
+ * no permission, a dangling link) gives a `read` failure with code `READ_FAILED`, a file over
+ * `maxBytes` `FILE_TOO_LARGE`, an empty file `EMPTY_INPUT`; the stream goes on. Files are opened
+ * without blocking and checked with `fstat` before a byte is read, and a file over 64 KiB is judged
+ * from its first bytes (`UNSUPPORTED_FORMAT`, `IMAGE_TOO_MANY_PIXELS` over `maxPixels`) before the
+ * rest is read. Unsubscribing aborts the reads in flight and closes the `paths` iterator.
  *
  * @example
  * ```ts
@@ -43,7 +46,8 @@ export interface FromFilesOptions extends SourceFlowOptions, SourceLimitOptions 
  * ```
  *
  * @param paths - file paths, synchronously or asynchronously iterable.
- * @param options - `window` (default 32), `concurrency` (default 4), `readFile`,
+ * @param options - `window` (default 32), `concurrency` (default 4), `maxBytes` (256 MiB),
+ *   `maxPixels` (100,000,000): see `SourceLimitOptions`; `readFile`,
  *   `windowStallWarnMs` (30,000), `events`, `scheduler`: see `SourceFlowOptions`.
  */
 export function fromFiles(

@@ -53,8 +53,11 @@ export function isTransientHttpError(error: AthenaError): boolean {
  * string and user info redacted (`https://bucket/a.jpg?<redacted>`): signatures of pre-signed URLs
  * never appear in `ref` or in any message. A 4xx/5xx answer, a timeout or a network error gives a
  * `read` failure with code `HTTP_ERROR` after the retries allowed; an empty body `EMPTY_INPUT`; a
- * URL that is not http(s) `INVALID_INPUT`. Nothing is fetched before subscribe; unsubscribing
- * aborts the downloads in flight.
+ * URL that is not http(s) `INVALID_INPUT`. Bodies are streamed: a `Content-Length` over `maxBytes`
+ * fails before the body and a longer body as soon as it passes the cap (`FILE_TOO_LARGE`), and a
+ * body over 64 KiB is judged from its first bytes (`UNSUPPORTED_FORMAT`, `IMAGE_TOO_MANY_PIXELS`).
+ * The reason phrase is scrubbed of the URL's query values and the header values, and capped. Nothing
+ * is fetched before subscribe; unsubscribing aborts the downloads in flight.
  *
  * @example
  * ```ts
@@ -65,6 +68,7 @@ export function isTransientHttpError(error: AthenaError): boolean {
  *
  * @param urls - URLs, synchronously or asynchronously iterable.
  * @param options - `concurrency` (8), `headers`, `retry`, `timeoutMs` (30,000), `fetch`, `window` (32),
+ *   `maxBytes` (256 MiB), `maxPixels` (100,000,000): see `SourceLimitOptions`;
  *   `windowStallWarnMs` (30,000), `events`, `scheduler`: see `SourceFlowOptions`.
  */
 export function fromUrls(
