@@ -15,6 +15,7 @@ let server: Server;
 let base: string;
 let written = new Map<string, number>();
 let closed = new Set<string>();
+let requests = 0;
 
 /** Writes `first`, then zeros, chunk by chunk under backpressure, until the client goes away. */
 function endless(path: string, res: ServerResponse, first: Uint8Array): void {
@@ -38,6 +39,7 @@ function endless(path: string, res: ServerResponse, first: Uint8Array): void {
 }
 
 function handle(req: IncomingMessage, res: ServerResponse): void {
+  requests += 1;
   const path = (req.url ?? '').split('?')[0]!;
   if (path === '/endless.jpg') endless(path, res, jpegHead(100, 100, 1024));
   else if (path === '/endless-zeros.jpg') endless(path, res, new Uint8Array(1024));
@@ -67,6 +69,7 @@ afterAll(async () => {
 beforeEach(() => {
   written = new Map();
   closed = new Set();
+  requests = 0;
 });
 
 const failure = (value: ItemOrFailure | undefined) => {
@@ -104,6 +107,13 @@ describe('downloading safely (fromUrls)', () => {
     });
     await waitFor(() => closed.has('/declared.jpg'));
     expect(closed.has('/declared.jpg')).toBe(true);
+  });
+
+  it('does not retry an input over the cap (the retry policy allows 3 attempts)', async () => {
+    const retry = { maxAttempts: 3, initialDelayMs: 1, maxDelayMs: 5 };
+    const [value] = await collect(fromUrls([`${base}/declared.jpg`], { retry, maxBytes: 1024 }));
+    expect(failure(value).error.code).toBe('FILE_TOO_LARGE');
+    expect(requests).toBe(1);
   });
 
   it('still reads a body within the cap', async () => {
