@@ -44,6 +44,7 @@ export type ServiceErrorCode =
 export type ClientErrorCode =
   | 'READ_FAILED'
   | 'EMPTY_INPUT'
+  | 'FILE_TOO_LARGE'
   | 'UNSUPPORTED_FORMAT'
   | 'DECODE_FAILED'
   | 'IMAGE_TOO_MANY_PIXELS'

@@ -28,6 +28,8 @@ export interface ClassifyCommandOptions {
   concurrency: number;
   /** `resize`'s budget of pixels decoded at once; none when absent. */
   maxPixelsInFlight?: number;
+  /** Largest file or download read, in bytes; the sources' default (256 MiB) when absent. */
+  maxBytes?: number;
   maxInFlight: number;
   batchSize: number;
   quality: number;
@@ -69,10 +71,11 @@ export async function classifyCommand(
   // above the progress bar (the view is set up below, long before a source can stall).
   let warn = (text: string): void => void io.err.write(text);
   const events = { next: (event: SourceEvent) => warn(`warning: ${event.message}\n`) };
+  const common = { events, ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }) };
   const source = concat(
-    fromFiles(files, { events }),
-    ...dirs.map((dir) => fromDirectory(dir, { recursive: options.recursive, events })),
-    fromUrls(urls, { events }),
+    fromFiles(files, common),
+    ...dirs.map((dir) => fromDirectory(dir, { recursive: options.recursive, ...common })),
+    fromUrls(urls, common),
   ).pipe(takeUntil(stopReading));
 
   const tracker = createProgress();

@@ -36,6 +36,19 @@ function integer(min: number, max: number) {
   };
 }
 
+/** A size in bytes: a whole number, optionally with k, m or g (powers of 1024), as in `64m`. */
+function byteSize(min: number, max: number) {
+  return (value: string): number => {
+    const match = /^(\d+)\s*([kmg]?)(?:i?b)?$/i.exec(value.trim());
+    const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[(match?.[2] ?? '').toLowerCase()] ?? 1;
+    const n = match === null ? Number.NaN : Number(match[1]) * unit;
+    if (!Number.isSafeInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`expected a size in bytes from ${min} to ${max} (k, m, g allowed)`);
+    }
+    return n;
+  };
+}
+
 function connectionOptions(command: Command): Command {
   return command
     .option('--address <host:port>', 'service address (env ATHENA_ADDRESS; default the public service)')
@@ -114,6 +127,11 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       'most pixels decoded at once over the images being resized (default: no limit)',
       integer(1, 10_000_000_000),
     )
+    .option(
+      '--max-bytes <size>',
+      'largest file or download read, in bytes or with k, m, g (default: 256m); larger inputs fail',
+      byteSize(1, 2 ** 32),
+    )
     .option('--max-in-flight <n>', 'images sent and not yet answered', integer(1, 10_000), 256)
     .option('--batch-size <n>', 'images per request', integer(1, 1000), 32)
     .option('--quality <n>', 'Brotli quality', integer(0, 11), DEFAULT_BROTLI_QUALITY)
@@ -154,6 +172,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
                 ...(flags.maxPixelsInFlight === undefined
                   ? {}
                   : { maxPixelsInFlight: flags.maxPixelsInFlight as number }),
+                ...(flags.maxBytes === undefined ? {} : { maxBytes: flags.maxBytes as number }),
                 maxInFlight: flags.maxInFlight as number,
                 batchSize: flags.batchSize as number,
                 quality: flags.quality as number,

@@ -1,5 +1,6 @@
 import { AthenaError } from '../errors.js';
 import { imageItem, toFailure, type ItemOrFailure } from '../model.js';
+import { tooLarge } from './source-limits.js';
 
 /** An image already in memory: its bytes, and optionally a name used as `ref` and user data. */
 export interface NamedBuffer {
@@ -10,9 +11,10 @@ export interface NamedBuffer {
 
 /**
  * Turns a buffer or a {@link NamedBuffer} into an item with `ref` = the name or `buffer-<index>`; an
- * empty buffer is an `EMPTY_INPUT` failure, anything else an `INVALID_INPUT` failure.
+ * empty buffer is an `EMPTY_INPUT` failure, one over `maxBytes` a `FILE_TOO_LARGE` failure (that no
+ * longer holds the bytes), anything else an `INVALID_INPUT` failure.
  */
-export function bufferItem(value: unknown, index: number): ItemOrFailure {
+export function bufferItem(value: unknown, index: number, maxBytes = Infinity): ItemOrFailure {
   const named = isBytes(value) ? { data: value } : (value as Partial<NamedBuffer> | null | undefined);
   const ref = typeof named?.name === 'string' && named.name.length > 0 ? named.name : `buffer-${index}`;
   const data = named?.data;
@@ -20,6 +22,9 @@ export function bufferItem(value: unknown, index: number): ItemOrFailure {
   if (!isBytes(data)) {
     const error = new AthenaError('INVALID_INPUT', `${ref} is neither a Uint8Array nor { name, data }`);
     return toFailure({ ref, index }, 'read', error);
+  }
+  if (data.byteLength > maxBytes) {
+    return toFailure({ ref, index, meta }, 'read', tooLarge(ref, maxBytes, data.byteLength));
   }
   const bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
   if (bytes.byteLength === 0) {

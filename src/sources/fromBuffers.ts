@@ -3,12 +3,15 @@ import { type ItemOrFailure } from '../model.js';
 import { bufferItem, type NamedBuffer } from '../internal/buffer-item.js';
 import { fromPulled, isPullable, windowOption } from '../internal/flow.js';
 import { stallOptions, type SourceFlowOptions } from '../internal/flow-stall.js';
+import { limitOptions } from '../internal/source-limits.js';
 
 export type { NamedBuffer };
 
 export interface FromBuffersOptions extends SourceFlowOptions {
   /** Items taken and not yet released (see `releaseLeases`). Default 32. */
   readonly window?: number;
+  /** Largest buffer taken, in bytes; a larger one fails with `FILE_TOO_LARGE` at stage `read`. Default 256 MiB. */
+  readonly maxBytes?: number;
 }
 
 /**
@@ -33,7 +36,7 @@ export interface FromBuffersOptions extends SourceFlowOptions {
  * ```
  *
  * @param buffers - buffers or named buffers, synchronously or asynchronously iterable.
- * @param options - `window` (default 32),
+ * @param options - `window` (default 32), `maxBytes` (256 MiB),
  *   `windowStallWarnMs` (30,000), `events`, `scheduler`: see `SourceFlowOptions`.
  */
 export function fromBuffers(
@@ -45,9 +48,10 @@ export function fromBuffers(
   }
   const window = windowOption(options.window);
   const stall = stallOptions(options);
+  const { maxBytes } = limitOptions({ maxBytes: options.maxBytes });
   return fromPulled<unknown>(
     () => buffers,
-    (value, index) => [bufferItem(value, index)],
+    (value, index) => [bufferItem(value, index, maxBytes)],
     {
       window,
       concurrency: window,

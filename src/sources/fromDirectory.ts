@@ -1,9 +1,10 @@
 import { extname } from 'node:path';
 import { type Observable } from 'rxjs';
 import { toFailure, type ItemOrFailure } from '../model.js';
-import { defaultReadFile, fileError, readFileItem, type ReadFile } from '../internal/file-read.js';
+import { fileError, readFileItem, type ReadFile } from '../internal/file-read.js';
 import { concurrencyOption, fromPulled, windowOption } from '../internal/flow.js';
 import { stallOptions, type SourceFlowOptions } from '../internal/flow-stall.js';
+import { limitOptions, type SourceLimitOptions } from '../internal/source-limits.js';
 import { assertFunction, assertString } from '../internal/validate.js';
 import { walk, type WalkEntry } from '../internal/walk.js';
 
@@ -13,7 +14,7 @@ export const DEFAULT_IMAGE_EXTENSIONS: readonly string[] = [
   '.pbm', '.pgm', '.ppm', '.pxm', '.pnm', '.pfm', '.sr', '.ras', '.hdr', '.pic',
 ]; // prettier-ignore
 
-export interface FromDirectoryOptions extends SourceFlowOptions {
+export interface FromDirectoryOptions extends SourceFlowOptions, SourceLimitOptions {
   /** Descend into subdirectories. Default true. */
   readonly recursive?: boolean;
   /** Extensions to read, with or without the dot, case-insensitive; `null` reads every file. */
@@ -22,7 +23,11 @@ export interface FromDirectoryOptions extends SourceFlowOptions {
   readonly followSymlinks?: boolean;
   /** Files read at once. Default 4. */
   readonly concurrency?: number;
-  /** Reads a whole file; default `fs.promises.readFile`. For virtual file systems and tests. */
+  /**
+   * Reads a whole file, for virtual file systems and tests. The default opens regular files only,
+   * without blocking, and checks them with `fstat` before reading; a replacement's bytes are checked
+   * against `maxBytes` only once read.
+   */
   readonly readFile?: ReadFile;
 }
 
@@ -40,7 +45,9 @@ export interface FromDirectoryOptions extends SourceFlowOptions {
  * the order the file system gives (not sorted). Every item carries `ref` (the path: `dir` joined with
  * the names below it) and `index` (its position in the walk). A missing root gives one `read`
  * failure and completes; a directory that vanishes or cannot be opened mid-walk, an unreadable file
- * and an empty file (`EMPTY_INPUT`) each give one `read` failure and the walk goes on. Nothing
+ * and an empty file (`EMPTY_INPUT`) each give one `read` failure and the walk goes on. Files are
+ * read as `fromFiles` reads them: regular files only, under `maxBytes` (`FILE_TOO_LARGE`), a file
+ * over 64 KiB judged from its first bytes before the rest is read. Nothing
  * happens before subscribe; unsubscribing stops the walk, closes its directory handles and aborts
  * the reads in flight.
  *
@@ -53,7 +60,8 @@ export interface FromDirectoryOptions extends SourceFlowOptions {
  *
  * @param dir - the root directory.
  * @param options - `recursive` (true), `extensions` ({@link DEFAULT_IMAGE_EXTENSIONS}),
- *   `followSymlinks` (false), `window` (32), `concurrency` (4), `readFile`,
+ *   `followSymlinks` (false), `window` (32), `concurrency` (4), `maxBytes` (256 MiB), `maxPixels`
+ *   (100,000,000): see `SourceLimitOptions`; `readFile`,
  *   `windowStallWarnMs` (30,000), `events`, `scheduler`: see `SourceFlowOptions`.
  */
 export function fromDirectory(dir: string, options: FromDirectoryOptions = {}): Observable<ItemOrFailure> {
@@ -66,13 +74,14 @@ export function fromDirectory(dir: string, options: FromDirectoryOptions = {}): 
   const window = windowOption(options.window);
   const stall = stallOptions(options);
   const concurrency = concurrencyOption(options.concurrency, 4);
+  const limits = limitOptions(options);
   const readFile =
-    options.readFile === undefined ? defaultReadFile : assertFunction<ReadFile>('readFile', options.readFile);
+    options.readFile === undefined ? undefined : assertFunction<ReadFile>('readFile', options.readFile);
   return fromPulled<WalkEntry>(
     () => walk(dir, { recursive, followSymlinks, accept }),
     (entry, index, signal) =>
       entry.error === undefined
-        ? readFileItem(readFile, entry.path, index, signal)
+        ? readFileItem(readFile, entry.path, index, signal, limits)
         : [toFailure({ ref: entry.path, index }, 'read', fileError(entry.path, entry.error))],
     { window, concurrency, ...stall },
   );

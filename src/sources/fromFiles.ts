@@ -1,15 +1,20 @@
 import { type Observable } from 'rxjs';
 import { AthenaError } from '../errors.js';
 import { toFailure, type ItemOrFailure } from '../model.js';
-import { defaultReadFile, readFileItem, type ReadFile } from '../internal/file-read.js';
+import { readFileItem, type ReadFile } from '../internal/file-read.js';
 import { concurrencyOption, fromPulled, isPullable, windowOption } from '../internal/flow.js';
 import { stallOptions, type SourceFlowOptions } from '../internal/flow-stall.js';
+import { limitOptions, type SourceLimitOptions } from '../internal/source-limits.js';
 import { assertFunction } from '../internal/validate.js';
 
-export interface FromFilesOptions extends SourceFlowOptions {
+export interface FromFilesOptions extends SourceFlowOptions, SourceLimitOptions {
   /** Files read at once. Default 4. */
   readonly concurrency?: number;
-  /** Reads a whole file; default `fs.promises.readFile`. For virtual file systems and tests. */
+  /**
+   * Reads a whole file, for virtual file systems and tests. The default opens regular files only,
+   * without blocking, and checks them with `fstat` before reading; a replacement's bytes are checked
+   * against `maxBytes` only once read.
+   */
   readonly readFile?: ReadFile;
 }
 
@@ -25,9 +30,12 @@ export interface FromFilesOptions extends SourceFlowOptions {
  * iterator or generator yields nothing the second time). At most `concurrency` files are read at
  * once and at most `window` items are read and not yet released (see `releaseLeases`); items come
  * out in the order of `paths`. Every item carries `ref` (the path as given) and `index` (its
- * position in `paths`). A path that cannot be read (missing, a directory, no permission, a dangling
- * link) gives a `read` failure with code `READ_FAILED`, an empty file `EMPTY_INPUT`; the stream goes
- * on. Unsubscribing aborts the reads in flight and closes the `paths` iterator.
+ * position in `paths`). A path that cannot be read (missing, a directory, a FIFO, socket or device,
+ * no permission, a dangling link) gives a `read` failure with code `READ_FAILED`, a file over
+ * `maxBytes` `FILE_TOO_LARGE`, an empty file `EMPTY_INPUT`; the stream goes on. Files are opened
+ * without blocking and checked with `fstat` before a byte is read, and a file over 64 KiB is judged
+ * from its first bytes (`UNSUPPORTED_FORMAT`, `IMAGE_TOO_MANY_PIXELS` over `maxPixels`) before the
+ * rest is read. Unsubscribing aborts the reads in flight and closes the `paths` iterator.
  *
  * @example
  * ```ts
@@ -38,7 +46,8 @@ export interface FromFilesOptions extends SourceFlowOptions {
  * ```
  *
  * @param paths - file paths, synchronously or asynchronously iterable.
- * @param options - `window` (default 32), `concurrency` (default 4), `readFile`,
+ * @param options - `window` (default 32), `concurrency` (default 4), `maxBytes` (256 MiB),
+ *   `maxPixels` (100,000,000): see `SourceLimitOptions`; `readFile`,
  *   `windowStallWarnMs` (30,000), `events`, `scheduler`: see `SourceFlowOptions`.
  */
 export function fromFiles(
@@ -51,13 +60,14 @@ export function fromFiles(
   const window = windowOption(options.window);
   const stall = stallOptions(options);
   const concurrency = concurrencyOption(options.concurrency, 4);
+  const limits = limitOptions(options);
   const readFile =
-    options.readFile === undefined ? defaultReadFile : assertFunction<ReadFile>('readFile', options.readFile);
+    options.readFile === undefined ? undefined : assertFunction<ReadFile>('readFile', options.readFile);
   return fromPulled<unknown>(
     () => paths,
     (path, index, signal) =>
       typeof path === 'string' && path.length > 0
-        ? readFileItem(readFile, path, index, signal)
+        ? readFileItem(readFile, path, index, signal, limits)
         : [
             toFailure(
               { ref: String(path), index },

@@ -3,11 +3,14 @@ import { type Observable } from 'rxjs';
 import { type ItemOrFailure } from '../model.js';
 import { bufferItem, type NamedBuffer } from '../internal/buffer-item.js';
 import { stallOptions, type SourceFlowOptions } from '../internal/flow-stall.js';
+import { limitOptions } from '../internal/source-limits.js';
 import { fromPulled, windowOption } from '../internal/flow.js';
 
 export interface FromReadableOptions extends SourceFlowOptions {
   /** Objects taken from the stream and not yet released (see `releaseLeases`). Default 32. */
   readonly window?: number;
+  /** Largest buffer taken, in bytes; a larger one fails with `FILE_TOO_LARGE` at stage `read`. Default 256 MiB. */
+  readonly maxBytes?: number;
 }
 
 /**
@@ -37,7 +40,7 @@ export interface FromReadableOptions extends SourceFlowOptions {
  * ```
  *
  * @param stream - a Readable in object mode (or any async iterable of the same objects).
- * @param options - `window` (default 32),
+ * @param options - `window` (default 32), `maxBytes` (256 MiB),
  *   `windowStallWarnMs` (30,000), `events`, `scheduler`: see `SourceFlowOptions`.
  */
 export function fromReadable(
@@ -52,9 +55,10 @@ export function fromReadable(
   }
   const window = windowOption(options.window);
   const stall = stallOptions(options);
+  const { maxBytes } = limitOptions({ maxBytes: options.maxBytes });
   return fromPulled<unknown>(
     () => stream as AsyncIterable<unknown>,
-    (value, index) => [bufferItem(value, index)],
+    (value, index) => [bufferItem(value, index, maxBytes)],
     { window, concurrency: window, ...stall },
   );
 }

@@ -4,12 +4,19 @@ import { imageItem, toFailure, type ItemOrFailure } from '../model.js';
 import { backoffDelay, retryPolicy, shouldRetry, type RetryPolicy } from '../internal/backoff.js';
 import { concurrencyOption, fromPulled, isPullable, windowOption } from '../internal/flow.js';
 import { stallOptions, type SourceFlowOptions } from '../internal/flow-stall.js';
-import { attemptOnce, sleep, type FetchLike, type FetchResponse } from '../internal/http-get.js';
+import { limitOptions, type SourceLimitOptions } from '../internal/source-limits.js';
+import {
+  attemptOnce,
+  sleep,
+  type BodyReader,
+  type FetchLike,
+  type FetchResponse,
+} from '../internal/http-get.js';
 import { assertFunction, assertInteger } from '../internal/validate.js';
 
-export type { FetchLike, FetchResponse };
+export type { BodyReader, FetchLike, FetchResponse };
 
-export interface FromUrlsOptions extends SourceFlowOptions {
+export interface FromUrlsOptions extends SourceFlowOptions, SourceLimitOptions {
   /** Downloads at once. Default 8. */
   readonly concurrency?: number;
   /** Headers sent with every request (never put in messages). */
@@ -46,8 +53,11 @@ export function isTransientHttpError(error: AthenaError): boolean {
  * string and user info redacted (`https://bucket/a.jpg?<redacted>`): signatures of pre-signed URLs
  * never appear in `ref` or in any message. A 4xx/5xx answer, a timeout or a network error gives a
  * `read` failure with code `HTTP_ERROR` after the retries allowed; an empty body `EMPTY_INPUT`; a
- * URL that is not http(s) `INVALID_INPUT`. Nothing is fetched before subscribe; unsubscribing
- * aborts the downloads in flight.
+ * URL that is not http(s) `INVALID_INPUT`. Bodies are streamed: a `Content-Length` over `maxBytes`
+ * fails before the body and a longer body as soon as it passes the cap (`FILE_TOO_LARGE`), and a
+ * body over 64 KiB is judged from its first bytes (`UNSUPPORTED_FORMAT`, `IMAGE_TOO_MANY_PIXELS`).
+ * The reason phrase is scrubbed of the URL's query values and the header values, and capped. Nothing
+ * is fetched before subscribe; unsubscribing aborts the downloads in flight.
  *
  * @example
  * ```ts
@@ -58,6 +68,7 @@ export function isTransientHttpError(error: AthenaError): boolean {
  *
  * @param urls - URLs, synchronously or asynchronously iterable.
  * @param options - `concurrency` (8), `headers`, `retry`, `timeoutMs` (30,000), `fetch`, `window` (32),
+ *   `maxBytes` (256 MiB), `maxPixels` (100,000,000): see `SourceLimitOptions`;
  *   `windowStallWarnMs` (30,000), `events`, `scheduler`: see `SourceFlowOptions`.
  */
 export function fromUrls(
@@ -79,6 +90,7 @@ export function fromUrls(
     ...options.retry,
   });
   const headers = headersOption(options.headers);
+  const limits = limitOptions(options);
   const fetchFn = options.fetch === undefined ? undefined : assertFunction<FetchLike>('fetch', options.fetch);
   return fromPulled<unknown>(
     () => urls,
@@ -92,7 +104,7 @@ export function fromUrls(
       const doFetch = fetchFn ?? (globalThis.fetch as unknown as FetchLike);
       const started = Date.now();
       for (let attempt = 1; ; attempt += 1) {
-        const result = await attemptOnce(doFetch, text, ref, headers, timeoutMs, signal);
+        const result = await attemptOnce(doFetch, text, ref, headers, timeoutMs, signal, limits);
         if (!(result instanceof AthenaError)) {
           if (result.byteLength > 0) return imageItem({ ref, data: result, index });
           return fail(new AthenaError('EMPTY_INPUT', `${ref} answered with an empty body`));

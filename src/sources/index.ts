@@ -10,11 +10,13 @@ export { fromReadable, type FromReadableOptions } from './fromReadable.js';
 export {
   fromUrls,
   isTransientHttpError,
+  type BodyReader,
   type FetchLike,
   type FetchResponse,
   type FromUrlsOptions,
 } from './fromUrls.js';
 export { type ReadFile } from '../internal/file-read.js';
+export { DEFAULT_MAX_BYTES, type SourceLimitOptions } from '../internal/source-limits.js';
 export {
   DEFAULT_WINDOW_STALL_WARN_MS,
   type SourceEvent,
