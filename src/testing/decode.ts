@@ -1,12 +1,22 @@
+/**
+ * Decoding of an input's `data` on the embedded server: Brotli, then the client's OpenCV-faithful
+ * decoders from `src/imaging` (the same pixels `imdecode(IMREAD_COLOR)` gives), then the 448 x 448
+ * check. Formats without a decoder here are refused with a message naming the format.
+ */
 import { promisify } from 'node:util';
 import { brotliDecompress } from 'node:zlib';
-import sharp, { type Metadata } from 'sharp';
+import { AthenaError } from '../errors.js';
 import {
   ErrorCode,
   ImageFormat,
   RequestEncoding,
   type ClassificationInput,
 } from '../generated/athena/models.js';
+import { decodeBmp } from '../imaging/bmp.js';
+import { decodePixels, type DecodedPixels } from '../imaging/decode.js';
+import { readImageHeader } from '../imaging/header.js';
+import { decodeNetpbm } from '../imaging/netpbm.js';
+import { detectImageFormat } from '../imaging/sniff.js';
 import { MODEL_INPUT_BYTES, MODEL_SIZE } from './labels.js';
 import { imageProblem, type InputProblem } from './validation.js';
 
@@ -15,8 +25,26 @@ const decompress = promisify(brotliDecompress);
 /** Largest decompressed payload accepted (a Brotli bomb fails with IMAGE_TOO_LARGE). */
 export const MAX_DECOMPRESSED_BYTES = 64 * 1024 * 1024;
 
-/** Encoded containers decoded through sharp; anything else fails as undecodable. */
-const DECODABLE = new Set(['jpeg', 'png', 'webp', 'gif', 'tiff']);
+/** How the messages name each encoded format (the first of its enum names, as sniffed). */
+const FORMAT_NAMES: Readonly<Record<number, string>> = {
+  [ImageFormat.IMAGE_FORMAT_GIF]: 'GIF',
+  [ImageFormat.IMAGE_FORMAT_JPEG]: 'JPEG',
+  [ImageFormat.IMAGE_FORMAT_BMP]: 'BMP',
+  [ImageFormat.IMAGE_FORMAT_PNG]: 'PNG',
+  [ImageFormat.IMAGE_FORMAT_WEBP]: 'WebP',
+  [ImageFormat.IMAGE_FORMAT_PBM]: 'PBM',
+  [ImageFormat.IMAGE_FORMAT_PGM]: 'PGM',
+  [ImageFormat.IMAGE_FORMAT_PPM]: 'PPM',
+  [ImageFormat.IMAGE_FORMAT_TIFF]: 'TIFF',
+};
+
+/** Formats OpenCV reads but no decoder here does, with the refusal each gets (code `UNSPECIFIED`). */
+const NOT_DECODED: ReadonlyMap<ImageFormat, string> = new Map([
+  [ImageFormat.IMAGE_FORMAT_PXM, 'PAM (P7) images are not decoded by the embedded server'],
+  [ImageFormat.IMAGE_FORMAT_PFM, 'PFM (floating-point) images are not decoded by the embedded server'],
+  [ImageFormat.IMAGE_FORMAT_RAS, 'Sun raster (SR/RAS) images are not decoded by the embedded server'],
+  [ImageFormat.IMAGE_FORMAT_HDR, 'Radiance HDR (HDR/PIC) images are not decoded by the embedded server'],
+]);
 
 /** Model-ready pixels, or why the input has none. */
 export type DecodeResult =
@@ -26,13 +54,18 @@ export type DecodeResult =
  * Turns an input's `data` into 448 x 448 B,G,R pixels the way the service would.
  *
  * - Encoding: unspecified/uncompressed as is; `REQUEST_ENCODING_BROTLI` decompressed asynchronously
- *   (at most 64 MiB out). Unknown encodings and corrupt Brotli fail with `UNSPECIFIED`.
+ *   (at most 64 MiB out; more is `IMAGE_TOO_LARGE`). Unknown encodings and corrupt Brotli fail with
+ *   `UNSPECIFIED`.
  * - `IMAGE_FORMAT_RAW_UINT8_BGR`: used as is, no decode; any length but 602,112 bytes fails with
  *   `IMAGE_TOO_LARGE`.
- * - Encoded formats (PNG, JPEG, WebP, GIF, TIFF; sniffed from the bytes, whatever format was claimed):
- *   decoded by sharp (EXIF orientation applied, alpha dropped, grey expanded, RGB swapped to BGR).
- *   Bytes sharp cannot decode fail with `UNSPECIFIED`; a size other than 448 x 448 with
- *   `IMAGE_TOO_LARGE`.
+ * - Encoded formats are sniffed from the bytes, whatever format was claimed, as `imdecode` does,
+ *   and decoded as `imdecode(IMREAD_COLOR)` would: JPEG, PNG, WebP, GIF and TIFF through sharp
+ *   (EXIF orientation applied, no colour management, grey expanded, alpha dropped, 16-bit to the
+ *   high byte), BMP/DIB and PBM/PGM/PPM/PNM by the library's own decoders. A size other than
+ *   448 x 448 fails with `IMAGE_TOO_LARGE` (found from the header where it can be, never decoding
+ *   more than 448 x 448 pixels); damaged bytes fail with `UNSPECIFIED`.
+ * - PAM (PXM), PFM, Sun raster (SR/RAS) and Radiance HDR (HDR/PIC) are refused with `UNSPECIFIED`
+ *   and a message naming the format.
  *
  * Every failure message starts with `Image Classification Error`. Callers check that `format` is
  * set before calling.
@@ -59,7 +92,7 @@ async function unwrap(input: ClassificationInput): Promise<Uint8Array | DecodeRe
       try {
         return await decompress(input.data, { maxOutputLength: MAX_DECOMPRESSED_BYTES });
       } catch (error) {
-        if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
+        if (tooLarge(error)) {
           return fail(ErrorCode.ERROR_CODE_IMAGE_TOO_LARGE, 'decompressed data exceeds 64 MiB');
         }
         return fail(ErrorCode.ERROR_CODE_UNSPECIFIED, 'Brotli data could not be decompressed');
@@ -70,41 +103,86 @@ async function unwrap(input: ClassificationInput): Promise<Uint8Array | DecodeRe
 }
 
 async function decodeEncoded(bytes: Uint8Array): Promise<DecodeResult> {
-  let meta: Metadata;
-  try {
-    meta = await sharp(bytes).metadata();
-  } catch {
-    return fail(ErrorCode.ERROR_CODE_UNSPECIFIED, 'image data could not be decoded');
-  }
-  if (!DECODABLE.has(meta.format)) {
-    return fail(ErrorCode.ERROR_CODE_UNSPECIFIED, `image data could not be decoded (${meta.format})`);
-  }
-  const turned = (meta.orientation ?? 1) >= 5;
-  const width = turned ? meta.height : meta.width;
-  const height = turned ? meta.width : meta.height;
-  if (width !== MODEL_SIZE || height !== MODEL_SIZE) {
+  const format = detectImageFormat(bytes);
+  const refused = NOT_DECODED.get(format);
+  if (refused !== undefined) return fail(ErrorCode.ERROR_CODE_UNSPECIFIED, refused);
+  if (format === ImageFormat.IMAGE_FORMAT_UNSPECIFIED) {
     return fail(
-      ErrorCode.ERROR_CODE_IMAGE_TOO_LARGE,
-      `image must be ${MODEL_SIZE}x${MODEL_SIZE}, got ${width}x${height}`,
+      ErrorCode.ERROR_CODE_UNSPECIFIED,
+      'image data could not be decoded (no known image signature)',
     );
   }
-  let pixels: Buffer;
+  const header = readImageHeader(bytes);
+  if (header !== undefined && (header.width !== MODEL_SIZE || header.height !== MODEL_SIZE)) {
+    return wrongSize(header.width, header.height);
+  }
+  let decoded: DecodedPixels;
   try {
-    pixels = await sharp(bytes).autoOrient().removeAlpha().toColourspace('srgb').raw().toBuffer();
-  } catch {
-    return fail(ErrorCode.ERROR_CODE_UNSPECIFIED, 'image data could not be decoded');
+    decoded = await decodeFormat(bytes, format);
+  } catch (error) {
+    const code = error instanceof AthenaError ? error.code : 'DECODE_FAILED';
+    const reason = error instanceof AthenaError ? error.message : 'unknown decoder failure';
+    if (code === 'IMAGE_TOO_MANY_PIXELS') {
+      return fail(ErrorCode.ERROR_CODE_IMAGE_TOO_LARGE, `image must be ${MODEL_SIZE}x${MODEL_SIZE}`, reason);
+    }
+    return fail(
+      ErrorCode.ERROR_CODE_UNSPECIFIED,
+      `image data could not be decoded (${FORMAT_NAMES[format]})`,
+      reason,
+    );
   }
-  if (pixels.length !== MODEL_INPUT_BYTES) {
-    return fail(ErrorCode.ERROR_CODE_UNSPECIFIED, 'image data could not be decoded to 3 channels');
+  if (decoded.imageWidth !== MODEL_SIZE || decoded.imageHeight !== MODEL_SIZE) {
+    return wrongSize(decoded.imageWidth, decoded.imageHeight);
   }
-  for (let i = 0; i < pixels.length; i += 3) {
-    const red = pixels[i] as number;
-    pixels[i] = pixels[i + 2] as number;
-    pixels[i + 2] = red;
-  }
-  return { ok: true, bgr: pixels };
+  return { ok: true, bgr: packBgr(decoded) };
 }
 
-function fail(code: ErrorCode, reason: string): DecodeResult {
-  return { ok: false, problem: imageProblem(code, reason) };
+/** The client's OpenCV-faithful decoders; at most 448 x 448 pixels are decoded, bigger fails first. */
+function decodeFormat(bytes: Uint8Array, format: ImageFormat): Promise<DecodedPixels> {
+  const maxPixels = MODEL_SIZE * MODEL_SIZE;
+  switch (format) {
+    case ImageFormat.IMAGE_FORMAT_BMP:
+      return Promise.resolve().then(() => decodeBmp(bytes, maxPixels));
+    case ImageFormat.IMAGE_FORMAT_PBM:
+    case ImageFormat.IMAGE_FORMAT_PGM:
+    case ImageFormat.IMAGE_FORMAT_PPM:
+      return Promise.resolve().then(() => decodeNetpbm(bytes, maxPixels));
+    default:
+      return decodePixels(bytes, { maxPixels, failOn: 'error' });
+  }
+}
+
+/** The B, G, R samples of a decoded 448 x 448 image, packed (a copy when the layout is not packed). */
+function packBgr(d: DecodedPixels): Uint8Array {
+  const { pixelStride, channelOffsets, rowStride = d.width * pixelStride, firstRow = 0 } = d.layout;
+  const [b, g, r] = channelOffsets;
+  const packed = pixelStride === 3 && b === 0 && g === 1 && r === 2 && rowStride === d.width * 3;
+  if (packed && firstRow === 0 && d.data.length === MODEL_INPUT_BYTES) return d.data;
+  const out = new Uint8Array(MODEL_INPUT_BYTES);
+  for (let y = 0, o = 0; y < d.height; y++) {
+    const row = firstRow + y * rowStride;
+    for (let x = 0, p = row; x < d.width; x++, p += pixelStride, o += 3) {
+      out[o] = d.data[p + b]!;
+      out[o + 1] = d.data[p + g]!;
+      out[o + 2] = d.data[p + r]!;
+    }
+  }
+  return out;
+}
+
+/** zlib's refusal to go past `maxOutputLength` (a `RangeError` coded `ERR_BUFFER_TOO_LARGE`). */
+function tooLarge(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return code === 'ERR_BUFFER_TOO_LARGE' || error instanceof RangeError;
+}
+
+function wrongSize(width: number, height: number): DecodeResult {
+  return fail(
+    ErrorCode.ERROR_CODE_IMAGE_TOO_LARGE,
+    `image must be ${MODEL_SIZE}x${MODEL_SIZE}, got ${width}x${height}`,
+  );
+}
+
+function fail(code: ErrorCode, reason: string, details?: string): DecodeResult {
+  return { ok: false, problem: imageProblem(code, reason, details) };
 }
