@@ -30,7 +30,7 @@ async function roundTrip(deploymentId: string, inputs: ClassificationInput[]) {
   const outputs = await s.waitForOutputs(inputs.length, 30_000);
   s.call.end();
   await s.ended;
-  return outputs.map((o) => [o.correlationId, o.error?.code ?? 'ok', o.error?.message ?? '']);
+  return outputs.map((o) => [o.correlationId, o.error?.code ?? 'ok', o.error?.message ?? ''] as const);
 }
 
 describe('the documented order: deployment id, correlation id, affiliate, then the image', () => {

@@ -230,6 +230,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--token <token...>', 'accepted bearer tokens (default: no authentication)')
     .option('--affiliate <affiliate...>', 'permitted affiliates (default: any)')
     .option('--faults <json>', 'faults active from the start, as JSON, e.g. \'{"latencyMs":50}\'')
+    .option('--log <file>', 'append one JSON line per request and per output to this file')
     .action(
       async (flags: {
         host: string;
@@ -238,6 +239,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
         token?: string[];
         affiliate?: string[];
         faults?: string;
+        log?: string;
       }) => {
         try {
           setExitCode(await serve(flags, process.stdout));
