@@ -17,6 +17,7 @@ import { decodePixels, type DecodedPixels } from '../imaging/decode.js';
 import { readImageHeader } from '../imaging/header.js';
 import { decodeNetpbm } from '../imaging/netpbm.js';
 import { detectImageFormat } from '../imaging/sniff.js';
+import { FORMAT_NAMES, NOT_DECODED, packBgr } from './formats.js';
 import { MODEL_INPUT_BYTES, MODEL_SIZE } from './labels.js';
 import { imageProblem, type InputProblem } from './validation.js';
 
@@ -24,27 +25,6 @@ const decompress = promisify(brotliDecompress);
 
 /** Largest decompressed payload accepted (a Brotli bomb fails with IMAGE_TOO_LARGE). */
 export const MAX_DECOMPRESSED_BYTES = 64 * 1024 * 1024;
-
-/** How the messages name each encoded format (the first of its enum names, as sniffed). */
-const FORMAT_NAMES: Readonly<Record<number, string>> = {
-  [ImageFormat.IMAGE_FORMAT_GIF]: 'GIF',
-  [ImageFormat.IMAGE_FORMAT_JPEG]: 'JPEG',
-  [ImageFormat.IMAGE_FORMAT_BMP]: 'BMP',
-  [ImageFormat.IMAGE_FORMAT_PNG]: 'PNG',
-  [ImageFormat.IMAGE_FORMAT_WEBP]: 'WebP',
-  [ImageFormat.IMAGE_FORMAT_PBM]: 'PBM',
-  [ImageFormat.IMAGE_FORMAT_PGM]: 'PGM',
-  [ImageFormat.IMAGE_FORMAT_PPM]: 'PPM',
-  [ImageFormat.IMAGE_FORMAT_TIFF]: 'TIFF',
-};
-
-/** Formats OpenCV reads but no decoder here does, with the refusal each gets (code `UNSPECIFIED`). */
-const NOT_DECODED: ReadonlyMap<ImageFormat, string> = new Map([
-  [ImageFormat.IMAGE_FORMAT_PXM, 'PAM (P7) images are not decoded by the embedded server'],
-  [ImageFormat.IMAGE_FORMAT_PFM, 'PFM (floating-point) images are not decoded by the embedded server'],
-  [ImageFormat.IMAGE_FORMAT_RAS, 'Sun raster (SR/RAS) images are not decoded by the embedded server'],
-  [ImageFormat.IMAGE_FORMAT_HDR, 'Radiance HDR (HDR/PIC) images are not decoded by the embedded server'],
-]);
 
 /** Model-ready pixels, or why the input has none. */
 export type DecodeResult =
@@ -150,24 +130,6 @@ function decodeFormat(bytes: Uint8Array, format: ImageFormat): Promise<DecodedPi
     default:
       return decodePixels(bytes, { maxPixels, failOn: 'error' });
   }
-}
-
-/** The B, G, R samples of a decoded 448 x 448 image, packed (a copy when the layout is not packed). */
-function packBgr(d: DecodedPixels): Uint8Array {
-  const { pixelStride, channelOffsets, rowStride = d.width * pixelStride, firstRow = 0 } = d.layout;
-  const [b, g, r] = channelOffsets;
-  const packed = pixelStride === 3 && b === 0 && g === 1 && r === 2 && rowStride === d.width * 3;
-  if (packed && firstRow === 0 && d.data.length === MODEL_INPUT_BYTES) return d.data;
-  const out = new Uint8Array(MODEL_INPUT_BYTES);
-  for (let y = 0, o = 0; y < d.height; y++) {
-    const row = firstRow + y * rowStride;
-    for (let x = 0, p = row; x < d.width; x++, p += pixelStride, o += 3) {
-      out[o] = d.data[p + b]!;
-      out[o + 1] = d.data[p + g]!;
-      out[o + 2] = d.data[p + r]!;
-    }
-  }
-  return out;
 }
 
 /** zlib's refusal to go past `maxOutputLength` (a `RangeError` coded `ERR_BUFFER_TOO_LARGE`). */
