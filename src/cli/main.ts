@@ -15,6 +15,7 @@ import { classifyOne } from './classify-one.js';
 import { connect, type Connection } from './connect.js';
 import { listDeployments } from './deployments.js';
 import { serve, type ServeOptions } from './serve.js';
+import { runTestCases } from './testcases.js';
 import { resolveSettings, type ConnectionFlags, type ConnectionSettings } from './settings.js';
 import { openOutput } from './output.js';
 import { explainFatal, formatFatal } from './fatal.js';
@@ -47,6 +48,14 @@ function byteSize(min: number, max: number) {
     }
     return n;
   };
+}
+
+function tolerance(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) {
+    throw new InvalidArgumentError('expected a number of at least 0, e.g. 1e-4');
+  }
+  return n;
 }
 
 function connectionOptions(command: Command): Command {
@@ -245,6 +254,53 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       }
     });
 
+  connectionOptions(program.command('testcases'))
+    .description('run a test-case set (DIR/expected_outputs.json) and compare every label')
+    .argument('<dir>', 'folder holding expected_outputs.json and its images')
+    .option('--affiliate <affiliate>', 'affiliate (env ATHENA_AFFILIATE; required except with --local)')
+    .option('--deployment <id>', 'deployment id of the Classify stream (default: a new one)')
+    .option('--single', 'also send every image through the unary ClassifySingle call')
+    .option('--tolerance <t>', 'largest accepted difference per label', tolerance, 1e-4)
+    .addOption(new Option('--format <format>', 'report format').choices(['table', 'jsonl']).default('table'))
+    .option('--deadline <ms>', 'deadline of each ClassifySingle call', integer(1, 3_600_000), 120_000)
+    .action(
+      async (
+        dir: string,
+        flags: Flags & {
+          deployment?: string;
+          single?: boolean;
+          tolerance: number;
+          format: 'table' | 'jsonl';
+          deadline: number;
+        },
+      ) => {
+        try {
+          const { affiliate, connection } = await connectForClassify(flags);
+          try {
+            setExitCode(
+              await runTestCases(
+                dir,
+                {
+                  affiliate,
+                  tolerance: flags.tolerance,
+                  single: flags.single === true,
+                  format: flags.format,
+                  deadlineMs: flags.deadline,
+                  ...(flags.deployment === undefined ? {} : { deploymentId: flags.deployment }),
+                },
+                connection,
+                process.stdout,
+              ),
+            );
+          } finally {
+            await connection.close();
+          }
+        } catch (error) {
+          setExitCode(fail(error));
+        }
+      },
+    );
+
   program
     .command('serve')
     .description(
@@ -267,6 +323,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       'lifetime of issued access tokens (default 3600)',
       integer(1, 31_536_000),
     )
+    .option('--log <file>', 'append one JSON line per request and per output to this file')
     .action(async (flags: ServeOptions) => {
       try {
         setExitCode(await serve(flags, process.stdout));

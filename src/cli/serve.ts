@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { type AthenaFaults } from '../testing/faults.js';
 import { startAthenaServer } from '../testing/server.js';
+import { formatCounters, openRequestLog } from './serve-log.js';
 import { describeServeSecurity, resolveServeSecurity, type ServeSecurityFlags } from './serve-security.js';
 
 export interface ServeOptions extends ServeSecurityFlags {
@@ -11,6 +12,8 @@ export interface ServeOptions extends ServeSecurityFlags {
   affiliate?: string[];
   /** Faults as JSON (`AthenaFaults` without functions), e.g. `{"stall":true}`. */
   faults?: string;
+  /** Request log: one JSON line per request and per output, appended to this file. */
+  log?: string;
 }
 
 /** Parses `--faults`: a JSON object; the server validates its fields. */
@@ -44,14 +47,17 @@ export function parseHashList(text: string): string[] {
 
 /**
  * `athena-rx serve`: runs the embedded server until SIGINT or SIGTERM, then shuts down gracefully
- * (open Classify streams end with `UNAVAILABLE`, other calls get the close grace period).
+ * (open Classify streams end with `UNAVAILABLE`, other calls get the close grace period). Prints
+ * the counters on SIGUSR1 and once more after stopping.
  */
 export async function serve(options: ServeOptions, out: NodeJS.WritableStream): Promise<number> {
   const knownHashes = options.knownHashes ? parseHashList(await readFile(options.knownHashes, 'utf8')) : [];
   const security = await resolveServeSecurity(options);
+  const log = options.log !== undefined ? await openRequestLog(options.log) : undefined;
   const server = await startAthenaServer({
     ...(security.tls && { tls: security.tls }),
     ...(security.oauth && { oauth: security.oauth }),
+    ...(log !== undefined ? { onEvent: log.write } : {}),
     host: options.host,
     port: options.port,
     knownHashes,
@@ -64,12 +70,17 @@ export async function serve(options: ServeOptions, out: NodeJS.WritableStream): 
       `athena-rx embedded server listening on ${server.address} (${server.tls ? 'TLS' : 'plaintext'}` +
       `${options.token?.length || server.oauth ? ', bearer tokens required' : ''}, ${knownHashes.length} known hashes)\n`,
   );
+  const printCounters = (): void => void out.write(formatCounters(server.counters));
+  process.on('SIGUSR1', printCounters);
   await new Promise<void>((resolve) => {
     const stop = (): void => resolve();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
   await server.close();
+  process.off('SIGUSR1', printCounters);
+  await log?.close();
+  printCounters();
   out.write('athena-rx embedded server stopped\n');
   return 0;
 }

@@ -8,6 +8,8 @@ import { answerInput } from './answer.js';
 import { UNAUTHENTICATED_DETAILS } from './auth.js';
 import { type ServiceContext } from './context.js';
 import { type Outlet } from './deployments.js';
+import { errorCodeName } from './counters.js';
+import { outputEvent, summariseInput } from './events.js';
 import { hostileOutputError, hostileStatus } from './hostile.js';
 import { checkCorrelationId, checkDeploymentId, type InputProblem } from './validation.js';
 
@@ -32,6 +34,7 @@ export function serveClassify(call: Call, ctx: ServiceContext): void {
   c.streamsOpened++;
   if (ctx.faults.unavailable()) {
     c.streamsRefused++;
+    ctx.emit({ type: 'status', method: 'Classify', status: Status.UNAVAILABLE });
     endWith(call, { code: Status.UNAVAILABLE, details: 'Service unavailable (injected)' });
     return;
   }
@@ -52,6 +55,8 @@ export function serveClassify(call: Call, ctx: ServiceContext): void {
   const finish = (status?: EndStatus, quiet = false): void => {
     if (finished) return;
     finished = true;
+    if (status !== undefined)
+      ctx.emit({ type: 'status', method: 'Classify', status: status.code, deploymentId });
     c.streamsActive--;
     ctx.streams.delete(abort);
     if (joined && deploymentId !== undefined) ctx.registry.detach(deploymentId, outlet);
@@ -77,7 +82,10 @@ export function serveClassify(call: Call, ctx: ServiceContext): void {
         const batch = outputs.slice(0, n);
         sent += n;
         c.outputs += n;
-        for (const o of batch) if (o.error !== undefined) ctx.counters.countError(o.error.code);
+        for (const o of batch) {
+          if (o.error !== undefined) ctx.counters.countError(o.error.code);
+          ctx.emit(outputEvent('Classify', o, deploymentId));
+        }
         write(ClassifyResponse.fromPartial({ outputs: batch }));
       }
       // A stalled stream keeps the rest on the deployment until the stall is lifted.
@@ -105,6 +113,12 @@ export function serveClassify(call: Call, ctx: ServiceContext): void {
       return;
     }
     const id = deploymentId;
+    ctx.emit({
+      type: 'request',
+      method: 'Classify',
+      deploymentId: id,
+      inputs: request.inputs.map(summariseInput),
+    });
     const valid = deploymentProblem === undefined;
     const created = valid && ctx.registry.touch(id);
     if (valid && !joined) {
@@ -131,6 +145,13 @@ export function serveClassify(call: Call, ctx: ServiceContext): void {
     const globalError = ctx.faults.globalError(request);
     if (globalError !== undefined) {
       c.globalErrors++;
+      ctx.emit({
+        type: 'output',
+        method: 'Classify',
+        deploymentId: id,
+        globalError: true,
+        code: errorCodeName(globalError.code),
+      });
       if (!finished && !stalled())
         write(ClassifyResponse.fromPartial({ globalError: { details: '', ...globalError } }));
       return;

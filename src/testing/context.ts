@@ -2,6 +2,7 @@ import { type AnswerContext } from './answer.js';
 import { type Authorizer } from './auth.js';
 import { type CounterBoard } from './counters.js';
 import { type DeploymentRegistry } from './deployments.js';
+import { type AthenaServerEvent } from './events.js';
 import { type FaultState } from './faults.js';
 
 /** Ends one open Classify call with a status. */
@@ -19,5 +20,7 @@ export interface ServiceContext {
   readonly streams: Set<StreamAbort>;
   /** Resolves after `ms`, or at once when the service is disposed. */
   sleep(ms: number): Promise<void>;
+  /** Reports traffic to the `onEvent` listener (a no-op without one). */
+  emit(event: AthenaServerEvent): void;
   disposed(): boolean;
 }

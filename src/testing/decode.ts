@@ -1,12 +1,23 @@
+/**
+ * Decoding of an input's `data` on the embedded server: Brotli, then the client's OpenCV-faithful
+ * decoders from `src/imaging` (the same pixels `imdecode(IMREAD_COLOR)` gives), then the 448 x 448
+ * check. Formats without a decoder here are refused with a message naming the format.
+ */
 import { promisify } from 'node:util';
 import { brotliDecompress } from 'node:zlib';
-import sharp, { type Metadata } from 'sharp';
+import { AthenaError } from '../errors.js';
 import {
   ErrorCode,
   ImageFormat,
   RequestEncoding,
   type ClassificationInput,
 } from '../generated/athena/models.js';
+import { decodeBmp } from '../imaging/bmp.js';
+import { decodePixels, type DecodedPixels } from '../imaging/decode.js';
+import { readImageHeader } from '../imaging/header.js';
+import { decodeNetpbm } from '../imaging/netpbm.js';
+import { detectImageFormat } from '../imaging/sniff.js';
+import { FORMAT_NAMES, NOT_DECODED, packBgr } from './formats.js';
 import { MODEL_INPUT_BYTES, MODEL_SIZE } from './labels.js';
 import { imageProblem, type InputProblem } from './validation.js';
 
@@ -14,9 +25,6 @@ const decompress = promisify(brotliDecompress);
 
 /** Largest decompressed payload accepted (a Brotli bomb fails with IMAGE_TOO_LARGE). */
 export const MAX_DECOMPRESSED_BYTES = 64 * 1024 * 1024;
-
-/** Encoded containers decoded through sharp; anything else fails as undecodable. */
-const DECODABLE = new Set(['jpeg', 'png', 'webp', 'gif', 'tiff']);
 
 /** Model-ready pixels, or why the input has none. */
 export type DecodeResult =
@@ -26,13 +34,18 @@ export type DecodeResult =
  * Turns an input's `data` into 448 x 448 B,G,R pixels the way the service would.
  *
  * - Encoding: unspecified/uncompressed as is; `REQUEST_ENCODING_BROTLI` decompressed asynchronously
- *   (at most 64 MiB out). Unknown encodings and corrupt Brotli fail with `UNSPECIFIED`.
+ *   (at most 64 MiB out; more is `IMAGE_TOO_LARGE`). Unknown encodings and corrupt Brotli fail with
+ *   `UNSPECIFIED`.
  * - `IMAGE_FORMAT_RAW_UINT8_BGR`: used as is, no decode; any length but 602,112 bytes fails with
  *   `IMAGE_TOO_LARGE`.
- * - Encoded formats (PNG, JPEG, WebP, GIF, TIFF; sniffed from the bytes, whatever format was claimed):
- *   decoded by sharp (EXIF orientation applied, alpha dropped, grey expanded, RGB swapped to BGR).
- *   Bytes sharp cannot decode fail with `UNSPECIFIED`; a size other than 448 x 448 with
- *   `IMAGE_TOO_LARGE`.
+ * - Encoded formats are sniffed from the bytes, whatever format was claimed, as `imdecode` does,
+ *   and decoded as `imdecode(IMREAD_COLOR)` would: JPEG, PNG, WebP, GIF and TIFF through sharp
+ *   (EXIF orientation applied, no colour management, grey expanded, alpha dropped, 16-bit to the
+ *   high byte), BMP/DIB and PBM/PGM/PPM/PNM by the library's own decoders. A size other than
+ *   448 x 448 fails with `IMAGE_TOO_LARGE` (found from the header where it can be, never decoding
+ *   more than 448 x 448 pixels); damaged bytes fail with `UNSPECIFIED`.
+ * - PAM (PXM), PFM, Sun raster (SR/RAS) and Radiance HDR (HDR/PIC) are refused with `UNSPECIFIED`
+ *   and a message naming the format.
  *
  * Every failure message starts with `Image Classification Error`. Callers check that `format` is
  * set before calling.
@@ -59,7 +72,7 @@ async function unwrap(input: ClassificationInput): Promise<Uint8Array | DecodeRe
       try {
         return await decompress(input.data, { maxOutputLength: MAX_DECOMPRESSED_BYTES });
       } catch (error) {
-        if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
+        if (tooLarge(error)) {
           return fail(ErrorCode.ERROR_CODE_IMAGE_TOO_LARGE, 'decompressed data exceeds 64 MiB');
         }
         return fail(ErrorCode.ERROR_CODE_UNSPECIFIED, 'Brotli data could not be decompressed');
@@ -70,41 +83,68 @@ async function unwrap(input: ClassificationInput): Promise<Uint8Array | DecodeRe
 }
 
 async function decodeEncoded(bytes: Uint8Array): Promise<DecodeResult> {
-  let meta: Metadata;
-  try {
-    meta = await sharp(bytes).metadata();
-  } catch {
-    return fail(ErrorCode.ERROR_CODE_UNSPECIFIED, 'image data could not be decoded');
-  }
-  if (!DECODABLE.has(meta.format)) {
-    return fail(ErrorCode.ERROR_CODE_UNSPECIFIED, `image data could not be decoded (${meta.format})`);
-  }
-  const turned = (meta.orientation ?? 1) >= 5;
-  const width = turned ? meta.height : meta.width;
-  const height = turned ? meta.width : meta.height;
-  if (width !== MODEL_SIZE || height !== MODEL_SIZE) {
+  const format = detectImageFormat(bytes);
+  const refused = NOT_DECODED.get(format);
+  if (refused !== undefined) return fail(ErrorCode.ERROR_CODE_UNSPECIFIED, refused);
+  if (format === ImageFormat.IMAGE_FORMAT_UNSPECIFIED) {
     return fail(
-      ErrorCode.ERROR_CODE_IMAGE_TOO_LARGE,
-      `image must be ${MODEL_SIZE}x${MODEL_SIZE}, got ${width}x${height}`,
+      ErrorCode.ERROR_CODE_UNSPECIFIED,
+      'image data could not be decoded (no known image signature)',
     );
   }
-  let pixels: Buffer;
+  const header = readImageHeader(bytes);
+  if (header !== undefined && (header.width !== MODEL_SIZE || header.height !== MODEL_SIZE)) {
+    return wrongSize(header.width, header.height);
+  }
+  let decoded: DecodedPixels;
   try {
-    pixels = await sharp(bytes).autoOrient().removeAlpha().toColourspace('srgb').raw().toBuffer();
-  } catch {
-    return fail(ErrorCode.ERROR_CODE_UNSPECIFIED, 'image data could not be decoded');
+    decoded = await decodeFormat(bytes, format);
+  } catch (error) {
+    const code = error instanceof AthenaError ? error.code : 'DECODE_FAILED';
+    const reason = error instanceof AthenaError ? error.message : 'unknown decoder failure';
+    if (code === 'IMAGE_TOO_MANY_PIXELS') {
+      return fail(ErrorCode.ERROR_CODE_IMAGE_TOO_LARGE, `image must be ${MODEL_SIZE}x${MODEL_SIZE}`, reason);
+    }
+    return fail(
+      ErrorCode.ERROR_CODE_UNSPECIFIED,
+      `image data could not be decoded (${FORMAT_NAMES[format]})`,
+      reason,
+    );
   }
-  if (pixels.length !== MODEL_INPUT_BYTES) {
-    return fail(ErrorCode.ERROR_CODE_UNSPECIFIED, 'image data could not be decoded to 3 channels');
+  if (decoded.imageWidth !== MODEL_SIZE || decoded.imageHeight !== MODEL_SIZE) {
+    return wrongSize(decoded.imageWidth, decoded.imageHeight);
   }
-  for (let i = 0; i < pixels.length; i += 3) {
-    const red = pixels[i] as number;
-    pixels[i] = pixels[i + 2] as number;
-    pixels[i + 2] = red;
-  }
-  return { ok: true, bgr: pixels };
+  return { ok: true, bgr: packBgr(decoded) };
 }
 
-function fail(code: ErrorCode, reason: string): DecodeResult {
-  return { ok: false, problem: imageProblem(code, reason) };
+/** The client's OpenCV-faithful decoders; at most 448 x 448 pixels are decoded, bigger fails first. */
+function decodeFormat(bytes: Uint8Array, format: ImageFormat): Promise<DecodedPixels> {
+  const maxPixels = MODEL_SIZE * MODEL_SIZE;
+  switch (format) {
+    case ImageFormat.IMAGE_FORMAT_BMP:
+      return Promise.resolve().then(() => decodeBmp(bytes, maxPixels));
+    case ImageFormat.IMAGE_FORMAT_PBM:
+    case ImageFormat.IMAGE_FORMAT_PGM:
+    case ImageFormat.IMAGE_FORMAT_PPM:
+      return Promise.resolve().then(() => decodeNetpbm(bytes, maxPixels));
+    default:
+      return decodePixels(bytes, { maxPixels, failOn: 'error' });
+  }
+}
+
+/** zlib's refusal to go past `maxOutputLength` (a `RangeError` coded `ERR_BUFFER_TOO_LARGE`). */
+function tooLarge(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return code === 'ERR_BUFFER_TOO_LARGE' || error instanceof RangeError;
+}
+
+function wrongSize(width: number, height: number): DecodeResult {
+  return fail(
+    ErrorCode.ERROR_CODE_IMAGE_TOO_LARGE,
+    `image must be ${MODEL_SIZE}x${MODEL_SIZE}, got ${width}x${height}`,
+  );
+}
+
+function fail(code: ErrorCode, reason: string, details?: string): DecodeResult {
+  return { ok: false, problem: imageProblem(code, reason, details) };
 }

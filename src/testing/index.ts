@@ -26,6 +26,15 @@ export { type AthenaServerCounters } from './counters.js';
 export { type AthenaServerAuth } from './auth.js';
 export { type DeploymentInfo } from './deployments.js';
 export {
+  type AthenaEventListener,
+  type AthenaInputSummary,
+  type AthenaMethod,
+  type AthenaOutputEvent,
+  type AthenaRequestEvent,
+  type AthenaServerEvent,
+  type AthenaStatusEvent,
+} from './events.js';
+export {
   BENIGN_LABELS,
   ENTROPY_LABEL,
   PCSAM_LABEL,

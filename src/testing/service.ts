@@ -7,6 +7,7 @@ import { serveClassify } from './classify-stream.js';
 import { type ServiceContext, type StreamAbort } from './context.js';
 import { createCounters, type AthenaServerCounters } from './counters.js';
 import { createDeploymentRegistry, type DeploymentInfo } from './deployments.js';
+import { emitTo, type AthenaEventListener } from './events.js';
 import { createFaultState, type AthenaFaults } from './faults.js';
 import { randomSeed, seededRandom } from './prng.js';
 import { createSleeper } from './sleeper.js';
@@ -32,6 +33,11 @@ export interface AthenaServiceOptions {
   readonly deploymentIdleTtlMs?: number;
   /** Scheduler of the latency faults' delays (default `asyncScheduler`). */
   readonly scheduler?: SchedulerLike;
+  /**
+   * Called with one event per request received and per output sent (ids, formats, sizes and codes;
+   * never image bytes, hashes or metadata), e.g. for a request log. Default none.
+   */
+  readonly onEvent?: AthenaEventListener;
 }
 
 /** The Athena service as a grpc-js implementation, with its controls. */
@@ -85,6 +91,9 @@ export function createAthenaService(options: AthenaServiceOptions = {}): AthenaS
   const lifetime = new AbortController();
   const sleeper = createSleeper(options.scheduler);
   const streams = new Set<StreamAbort>();
+  if (options.onEvent !== undefined && typeof options.onEvent !== 'function') {
+    throw new TypeError('onEvent must be a function');
+  }
   const ctx: ServiceContext = {
     counters,
     faults,
@@ -100,6 +109,7 @@ export function createAthenaService(options: AthenaServiceOptions = {}): AthenaS
     streams,
     sleep: (ms) => sleeper.sleep(ms),
     disposed: () => lifetime.signal.aborted,
+    emit: emitTo(options.onEvent),
   };
   const sweepEvery = Math.min(60_000, Math.max(10, Math.min(outputTtlMs, idleTtlMs) / 4));
   const timer = setInterval(() => registry.sweep(), sweepEvery);

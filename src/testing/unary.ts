@@ -14,6 +14,7 @@ import {
 import { answerInput } from './answer.js';
 import { UNAUTHENTICATED_DETAILS } from './auth.js';
 import { type ServiceContext } from './context.js';
+import { outputEvent, summariseInput, type AthenaMethod } from './events.js';
 import { hostileOutputError, hostileStatus } from './hostile.js';
 
 type Refusal = Partial<StatusObject> & ServerErrorResponse;
@@ -25,7 +26,8 @@ type Refusal = Partial<StatusObject> & ServerErrorResponse;
 export function serveListDeployments(ctx: ServiceContext): handleUnaryCall<Empty, ListDeploymentsResponse> {
   return (call, callback) => {
     ctx.counters.c.listDeploymentsCalls++;
-    void admit(call.metadata, ctx)
+    ctx.emit({ type: 'request', method: 'ListDeployments', inputs: [] });
+    void admit(call.metadata, ctx, 'ListDeployments')
       .then(async (refusal) => {
         if (refusal !== undefined) return callback(refusal);
         const delay = ctx.faults.latency();
@@ -35,6 +37,7 @@ export function serveListDeployments(ctx: ServiceContext): handleUnaryCall<Empty
           deploymentId: d.deploymentId,
           backlog: Math.min(d.backlog, 2 ** 31 - 1),
         }));
+        ctx.emit({ type: 'output', method: 'ListDeployments', deployments: deployments.length });
         callback(null, ListDeploymentsResponse.fromPartial({ deployments }));
       })
       .catch(() => callback(refusal(Status.INTERNAL, 'Internal server error')));
@@ -51,7 +54,8 @@ export function serveClassifySingle(
 ): handleUnaryCall<ClassificationInput, ClassificationOutput> {
   return (call, callback) => {
     ctx.counters.c.classifySingleCalls++;
-    void admit(call.metadata, ctx)
+    ctx.emit({ type: 'request', method: 'ClassifySingle', inputs: [summariseInput(call.request)] });
+    void admit(call.metadata, ctx, 'ClassifySingle')
       .then(async (refusal) => {
         if (refusal !== undefined) return callback(refusal);
         const delay = ctx.faults.latency();
@@ -59,13 +63,24 @@ export function serveClassifySingle(
         if (delay > 0) await ctx.sleep(delay);
         const output = await answerInput(call.request, ctx.answer, { injected });
         if (output.error !== undefined) ctx.counters.countError(output.error.code);
+        ctx.emit(outputEvent('ClassifySingle', output));
         callback(null, output);
       })
       .catch(() => callback(refusal(Status.INTERNAL, 'Internal server error')));
   };
 }
 
-async function admit(metadata: Metadata, ctx: ServiceContext): Promise<Refusal | undefined> {
+async function admit(
+  metadata: Metadata,
+  ctx: ServiceContext,
+  method: AthenaMethod,
+): Promise<Refusal | undefined> {
+  const refused = await refusalOf(metadata, ctx);
+  if (refused !== undefined) ctx.emit({ type: 'status', method, status: refused.code ?? Status.UNKNOWN });
+  return refused;
+}
+
+async function refusalOf(metadata: Metadata, ctx: ServiceContext): Promise<Refusal | undefined> {
   ctx.counters.c.unaryCalls++;
   if (ctx.faults.unavailable()) {
     return refusal(Status.UNAVAILABLE, 'Service unavailable (injected)');

@@ -16,6 +16,7 @@ export const protobufFileName = "athena/models.proto";
  * numbers match the public service exactly; never renumber or reuse a number.
  */
 
+/** Why an input (or a whole batch) failed. Number 1 was never assigned; it is not reserved. */
 export enum ErrorCode {
   ERROR_CODE_UNSPECIFIED = 0,
   ERROR_CODE_IMAGE_TOO_LARGE = 2,
