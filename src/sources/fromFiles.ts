@@ -2,11 +2,18 @@ import { type Observable } from 'rxjs';
 import { AthenaError } from '../errors.js';
 import { toFailure, type ItemOrFailure } from '../model.js';
 import { defaultReadFile, readFileItem, type ReadFile } from '../internal/file-read.js';
-import { concurrencyOption, fromPulled, isPullable, windowOption } from '../internal/flow.js';
+import {
+  concurrencyOption,
+  fromPulled,
+  isPullable,
+  skipOption,
+  windowOption,
+  type SkipOptions,
+} from '../internal/flow.js';
 import { stallOptions, type SourceFlowOptions } from '../internal/flow-stall.js';
 import { assertFunction } from '../internal/validate.js';
 
-export interface FromFilesOptions extends SourceFlowOptions {
+export interface FromFilesOptions extends SourceFlowOptions, SkipOptions {
   /** Files read at once. Default 4. */
   readonly concurrency?: number;
   /** Reads a whole file; default `fs.promises.readFile`. For virtual file systems and tests. */
@@ -38,7 +45,10 @@ export interface FromFilesOptions extends SourceFlowOptions {
  * ```
  *
  * @param paths - file paths, synchronously or asynchronously iterable.
- * @param options - `window` (default 32), `concurrency` (default 4), `readFile`,
+ * With `skip`, a path it answers `true` for is left out before it is read: no item, no failure
+ * (see `openJournal` for resuming a run).
+ *
+ * @param options - `window` (default 32), `concurrency` (default 4), `readFile`, `skip`,
  *   `windowStallWarnMs` (30,000), `events`, `scheduler`: see `SourceFlowOptions`.
  */
 export function fromFiles(
@@ -49,6 +59,7 @@ export function fromFiles(
     throw new TypeError('paths must be an iterable or async iterable of strings');
   }
   const window = windowOption(options.window);
+  const skip = skipOption(options.skip);
   const stall = stallOptions(options);
   const concurrency = concurrencyOption(options.concurrency, 4);
   const readFile =
@@ -65,6 +76,6 @@ export function fromFiles(
               new AthenaError('INVALID_INPUT', `paths[${index}] is not a file path`),
             ),
           ],
-    { window, concurrency, ...stall },
+    { window, concurrency, ...stall, skip: skip && ((path) => skip(String(path))) },
   );
 }
