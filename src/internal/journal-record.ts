@@ -5,7 +5,7 @@
  */
 import { AthenaError } from '../errors.js';
 import { knownMatches, topLabel } from '../labels.js';
-import type { FailureStage, Outcome } from '../model.js';
+import { HashType, type FailureStage, type ImageHash, type Outcome } from '../model.js';
 
 /**
  * What tells whether an input changed since its record was written: a file's size and modification
@@ -97,6 +97,17 @@ export function journalRecord(outcome: Outcome, source?: SourceFacts): JournalRe
     ...(code === 'HTTP_ERROR' && details !== undefined ? { details } : {}),
     ...tail,
   };
+}
+
+/** `outcome.meta.digests` for hashes of the original bytes: `{ md5, sha1 }` in lowercase hex. */
+export function digestsMeta(hashes: readonly ImageHash[]): Record<string, string> {
+  const names: Record<number, string> = {
+    [HashType.HASH_TYPE_MD5]: 'md5',
+    [HashType.HASH_TYPE_SHA1]: 'sha1',
+  };
+  return Object.fromEntries(
+    hashes.flatMap((h) => (names[h.type] ? [[names[h.type], h.value.toLowerCase()]] : [])),
+  );
 }
 
 function digestsOf(value: unknown): Record<string, string> | undefined {
