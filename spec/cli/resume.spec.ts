@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClassifierServiceService } from '../../src/generated/athena/athena.js';
 import type { ClassifyRequest, ClassifyResponse } from '../../src/generated/athena/models.js';
 import { createAthenaService, type AthenaService } from '../../src/testing/service.js';
-import { bin } from '../support/cli.js';
+import { bin, runCli } from '../support/cli.js';
 
 const IMAGES = 300;
 const KILL_AT = [30, 110, 200];
@@ -175,4 +175,71 @@ describe('classify --resume after SIGKILL', () => {
     expect(new Set(received.map((r) => r.md5)).size).toBe(IMAGES);
     expect(received.length).toBeLessThan(IMAGES + kills * 300);
   }, 120_000);
+});
+
+describe('classify --output refusals and torn lines', () => {
+  const images = (): string[] => [0, 1, 2].map((n) => join(dir, `img-${n}.ppm`));
+
+  it('refuses to overwrite results without --force, and overwrites with it', async () => {
+    const output = join(dir, 'kept.csv');
+    await writeFile(output, 'precious results\n');
+    const refused = await runCli(['classify', '--local', '--format', 'csv', '--output', output, ...images()]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^athena-rx: OUTPUT_EXISTS: .*kept\.csv exists/);
+    expect(await readFile(output, 'utf8')).toBe('precious results\n');
+    const forced = await runCli([
+      'classify',
+      '--local',
+      '--force',
+      '--format',
+      'csv',
+      '--output',
+      output,
+      ...images(),
+    ]);
+    expect(forced.code).toBe(0);
+    expect((await readFile(output, 'utf8')).split('\n')[0]).toMatch(/^source,status,/);
+  }, 60_000);
+
+  it('refuses to resume into a file that is not a journal, leaving it untouched', async () => {
+    const output = join(dir, 'table.txt');
+    await writeFile(output, 'SOURCE  KNOWN HASH  TOP LABEL\n');
+    const run = await runCli([
+      'classify',
+      '--local',
+      '--format',
+      'jsonl',
+      '--output',
+      output,
+      '--resume',
+      ...images(),
+    ]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^athena-rx: JOURNAL_INVALID: .*table\.txt is not a journal/);
+    expect(await readFile(output, 'utf8')).toBe('SOURCE  KNOWN HASH  TOP LABEL\n');
+  }, 60_000);
+
+  it('cuts a torn last line and finishes the run with each input once', async () => {
+    const output = join(dir, 'torn.jsonl');
+    const [first, ...rest] = images();
+    const once = await runCli(['classify', '--local', '--format', 'jsonl', '--output', output, first!]);
+    expect(once.code).toBe(0);
+    await writeFile(output, `${await readFile(output, 'utf8')}{"ref":"${rest[0]}","source":{"si`);
+    const resumed = await runCli([
+      'classify',
+      '--local',
+      '--format',
+      'jsonl',
+      '--output',
+      output,
+      '--resume',
+      ...images(),
+    ]);
+    expect(resumed.code).toBe(0);
+    expect(resumed.stderr).toMatch(
+      /1 images already done are skipped; a torn last line \(\d+ bytes\) was cut off/,
+    );
+    expect(resumed.stderr).toContain('2 images: 2 classified, 0 failed, 1 already done (skipped)');
+    expect((await lines(output)).map((line) => line.ref).sort()).toEqual(images().sort());
+  }, 60_000);
 });

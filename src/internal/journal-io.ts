@@ -3,16 +3,43 @@
  * asked) and the source facts of a ref (a file's size and modification time, a URL without its
  * query). `node:fs` is imported on first use, so the operators' entry point loads without it.
  */
+import {
+  catchError,
+  defaultIfEmpty,
+  from,
+  take,
+  throwError,
+  type Observable,
+  type ObservableInput,
+} from 'rxjs';
 import { AthenaError } from '../errors.js';
 import type { SourceFacts } from './journal-record.js';
 
-/** A journal file opened for appending. */
-export interface JournalFile {
+/** A journal file opened for appending, as the `journal` operator's `open` option gives it. */
+export interface JournalWriter {
+  /** Appends whole lines at the end of the file. */
+  append(text: string): ObservableInput<unknown>;
+  /** Writes what was appended through to the disk. */
+  sync(): ObservableInput<unknown>;
+  close(): ObservableInput<unknown>;
+}
+
+/** The default {@link JournalWriter}, over a Node file handle. */
+export interface JournalFile extends JournalWriter {
   /** Appends `text` (whole lines) at the end of the file. */
   append(text: string): Promise<void>;
   /** Writes what was appended through to the disk (`fdatasync`). */
   sync(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** One step of a writer as an Observable: its first value (or none), its failure a `WRITE_FAILED`. */
+export function writerStep<T>(input: ObservableInput<T>): Observable<T | undefined> {
+  return from(input).pipe(
+    take(1),
+    defaultIfEmpty(undefined),
+    catchError((error: unknown) => throwError(() => AthenaError.from(error, 'WRITE_FAILED'))),
+  );
 }
 
 /** Opens (creating it if need be) a file for appending; `WRITE_FAILED` when it cannot. */

@@ -22,26 +22,19 @@ import {
 } from 'rxjs';
 import { AthenaError } from '../errors.js';
 import type { Outcome } from '../model.js';
-import { openAppend, sourceFacts } from '../internal/journal-io.js';
+import { openAppend, sourceFacts, writerStep as once, type JournalWriter } from '../internal/journal-io.js';
 import { journalLine, journalRecord, type SourceFacts } from '../internal/journal-record.js';
 import { INITIAL_SYNC_STATE, syncStep, type SyncInput } from '../internal/journal-sync.js';
 import { assertFunction, assertInteger, assertString } from '../internal/validate.js';
 
-/** A journal file opened for appending, as {@link JournalOptions.open} gives it. */
-export interface JournalWriter {
-  /** Appends whole lines at the end of the file. */
-  append(text: string): ObservableInput<unknown>;
-  /** Writes what was appended through to the disk. */
-  sync(): ObservableInput<unknown>;
-  close(): ObservableInput<unknown>;
-}
+export type { JournalWriter };
 
 export interface JournalOptions {
   /** Longest time, in ms, an appended line waits before the file is synced to disk. Default 1,000. */
   readonly syncIntervalMs?: number;
   /** Where the sync timer runs. Default `asyncScheduler`. */
   readonly scheduler?: SchedulerLike;
-  /** Opens `path` for appending. Default: Node's `fs`, creating the file if need be. */
+  /** Opens `path` for appending (see `JournalWriter`). Default: Node's `fs`, creating the file if need be. */
   readonly open?: (path: string) => ObservableInput<JournalWriter>;
   /** The source facts of a ref. Default: a file's size and mtime (`stat`), a URL without its query. */
   readonly facts?: (ref: string) => ObservableInput<SourceFacts | undefined>;
@@ -87,13 +80,6 @@ export function journal(path: string, options: JournalOptions = {}): MonoTypeOpe
     options.open === undefined ? openAppend : assertFunction<typeof openAppend>('open', options.open);
   const facts =
     options.facts === undefined ? sourceFacts : assertFunction<typeof sourceFacts>('facts', options.facts);
-  // A step of the writer: its first value (or none), its failure a WRITE_FAILED.
-  const once = <T>(input: ObservableInput<T>): Observable<T | undefined> =>
-    from(input).pipe(
-      take(1),
-      defaultIfEmpty(undefined),
-      catchError((error: unknown) => throwError(() => AthenaError.from(error, 'WRITE_FAILED'))),
-    );
   return (source) =>
     new Observable<Outcome>((subscriber) => {
       let state = INITIAL_SYNC_STATE;
