@@ -1,7 +1,8 @@
 /**
  * The journal's Node I/O: a file opened for appending (each line written whole, then synced when
  * asked) and the source facts of a ref (a file's size and modification time, a URL without its
- * query). `node:fs` is imported on first use, so the operators' entry point loads without it.
+ * query). `node:fs` is imported on first use (as `#node-fs`), so the operators' entry point bundles
+ * for browsers without it.
  */
 import {
   catchError,
@@ -44,7 +45,7 @@ export function writerStep<T>(input: ObservableInput<T>): Observable<T | undefin
 
 /** Opens (creating it if need be) a file for appending; `WRITE_FAILED` when it cannot. */
 export async function openAppend(path: string): Promise<JournalFile> {
-  const fs = await import('node:fs/promises');
+  const fs = await import('#node-fs');
   let handle: Awaited<ReturnType<typeof fs.open>>;
   try {
     handle = await fs.open(path, 'a');
@@ -87,7 +88,7 @@ function writeFailed(path: string, error: unknown): AthenaError {
  */
 export async function sourceFacts(ref: string): Promise<SourceFacts | undefined> {
   if (/^https?:\/\//i.test(ref)) return { url: ref.replace(/[?#].*$/s, '') };
-  const fs = await import('node:fs/promises');
+  const fs = await import('#node-fs');
   try {
     const stats = await fs.stat(ref);
     return stats.isFile() ? { size: stats.size, mtimeMs: stats.mtimeMs } : undefined;
