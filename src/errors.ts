@@ -61,6 +61,8 @@ export type ClientErrorCode =
   | 'HTTP_ERROR'
   | 'ADDRESS_IN_USE'
   | 'WRITE_FAILED'
+  | 'OUTPUT_EXISTS'
+  | 'JOURNAL_INVALID'
   | 'TLS_MISMATCH'
   | 'CERTIFICATE_INVALID'
   | 'DNS_FAILED'

@@ -37,3 +37,24 @@ export const KNOWN_MD5_LABEL = 'KnownCSAM-MD5';
 
 /** Given when an input carries a SHA1 hash: 1.0 on a known-hash match, 0.0 otherwise. */
 export const KNOWN_SHA1_LABEL = 'KnownCSAM-SHA1';
+
+/** The label with the highest weight among the category labels (Entropy, PCSAM and hash labels left out). */
+export function topLabel(labels: Readonly<Record<string, number>>): [string, number] | undefined {
+  let best: [string, number] | undefined;
+  for (const [label, weight] of Object.entries(labels)) {
+    if (/-(Entropy|PCSAM)$/.test(label) || label.startsWith('KnownCSAM-')) continue;
+    if (!best || weight > best[1]) best = [label, weight];
+  }
+  return best;
+}
+
+/**
+ * The known-hash labels (`KnownCSAM-*`) with a weight of 1: the image's hash is on a list of known
+ * material. For this service it is the most important result there is, so every output marks it.
+ */
+export function knownMatches(labels: Readonly<Record<string, number>>): string[] {
+  return Object.entries(labels)
+    .filter(([label, weight]) => label.startsWith('KnownCSAM-') && weight >= 1)
+    .map(([label]) => label)
+    .sort();
+}

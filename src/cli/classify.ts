@@ -1,17 +1,20 @@
 import { AthenaError } from '../errors.js';
-import { concat, type Observable, Subject, takeUntil, type Subscription } from 'rxjs';
+import { concat, map, type Observable, Subject, takeUntil, type Subscription } from 'rxjs';
 import type { Outcome } from '../model.js';
 import type { SourceEvent } from '../internal/flow-stall.js';
 import { batch } from '../operators/batch.js';
 import { classify } from '../operators/classify.js';
 import { compress } from '../operators/compress.js';
 import { correlate } from '../operators/correlate.js';
+import { digestsMeta } from '../internal/journal-record.js';
 import { hashImage } from '../operators/hashImage.js';
+import { journal } from '../operators/journal.js';
 import { createProgress } from '../operators/progress.js';
 import { resize } from '../operators/resize.js';
 import { fromDirectory } from '../sources/fromDirectory.js';
 import { fromFiles } from '../sources/fromFiles.js';
 import { fromUrls } from '../sources/fromUrls.js';
+import type { Journal } from '../sources/openJournal.js';
 import { newDeploymentId } from '../transport/deployments.js';
 import type { Connection } from './connect.js';
 import type { OutputFormat } from './format.js';
@@ -42,6 +45,11 @@ export interface ClassifyCommandOptions {
   progress: ProgressMode;
   /** Exit code 3 when any image matched a known hash. */
   failOnKnownMatch: boolean;
+  /**
+   * `--format jsonl --output FILE`: the results go to this journal file instead of `out`, and with
+   * `previous` (`--resume`) the inputs it holds a final outcome for are skipped.
+   */
+  journal?: { path: string; previous?: Journal };
 }
 
 export interface CommandIo {
@@ -71,7 +79,23 @@ export async function classifyCommand(
   // above the progress bar (the view is set up below, long before a source can stall).
   let warn = (text: string): void => void io.err.write(text);
   const events = { next: (event: SourceEvent) => warn(`warning: ${event.message}\n`) };
-  const common = { events, ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }) };
+  const previous = options.journal?.previous;
+  const summary = newSummary(Date.now());
+  const counted = (skipped: boolean): boolean => {
+    if (skipped) summary.resumed += 1;
+    return skipped;
+  };
+  const skip = previous && {
+    skip: (ref: string) => {
+      const answer = previous.skip(ref);
+      return typeof answer === 'boolean' ? counted(answer) : answer.then(counted);
+    },
+  };
+  const common = {
+    events,
+    ...skip,
+    ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }),
+  };
   const source = concat(
     fromFiles(files, common),
     ...dirs.map((dir) => fromDirectory(dir, { recursive: options.recursive, ...common })),
@@ -81,12 +105,15 @@ export async function classifyCommand(
   const tracker = createProgress();
   const counting = new AbortController();
   void countInputs(sorted, options.recursive, counting.signal).then((total) => {
-    if (total !== undefined) tracker.setTotal(total);
+    // The bar counts what is left to do: inputs with a final outcome in the journal are not.
+    if (total !== undefined) tracker.setTotal(Math.max(0, total - (previous?.done ?? 0)));
   });
   const deploymentId = options.deployment ?? newDeploymentId();
-  const outcomes$ = source.pipe(
+  const classified$ = source.pipe(
     tracker.countInputs(),
     hashImage(),
+    // The digests of the original bytes travel to the outcome, for the journal's records.
+    map((v) => (v.kind === 'image' ? { ...v, meta: { ...v.meta, digests: digestsMeta(v.hashes) } } : v)),
     resize({
       mode: options.resize,
       concurrency: options.concurrency,
@@ -101,15 +128,24 @@ export async function classifyCommand(
       maxInFlight: options.maxInFlight,
       events: tracker.events,
     }),
+  );
+  const outcomes$ = classified$.pipe(
     tracker.countOutcomes(),
+    options.journal ? journal(options.journal.path) : (outcomes: Observable<Outcome>) => outcomes,
   );
 
-  const writer = createResultWriter(options.format, io.out);
-  const summary = newSummary(Date.now());
+  const writer = options.journal
+    ? { write: () => undefined, end: () => undefined }
+    : createResultWriter(options.format, io.out);
   const view = createProgressView(tracker.snapshots$, io.err, options.progress, {
     current: () => tracker.snapshot(),
   });
   warn = (text) => view.print(() => io.err.write(text));
+  if (previous) {
+    const torn =
+      previous.truncatedBytes > 0 ? `; a torn last line (${previous.truncatedBytes} bytes) was cut off` : '';
+    warn(`resuming ${previous.path}: ${previous.done} images already done are skipped${torn}\n`);
+  }
   // Rows go above the bar when both are on the same terminal; elsewhere they need no clearing.
   const print = io.out.isTTY ? view.print : (write: () => void) => write();
   let interrupted = false;
@@ -166,7 +202,7 @@ export async function classifyCommand(
     view.stop();
     if (pipeClosed) return;
     writer.end();
-    if (summary.classified + summary.failed === 0 && !interrupted) {
+    if (summary.classified + summary.failed + summary.resumed === 0 && !interrupted) {
       const empty = new AthenaError(
         'NO_INPUT',
         'no images in the inputs (folders are read for image extensions)',
@@ -181,9 +217,12 @@ export async function classifyCommand(
   return code;
 }
 
-/** 130 interrupted, 3 a known-hash match when asked, 2 failures or no image at all, else 0. */
+/**
+ * 130 interrupted, 3 a known-hash match when asked, 2 failures or no image at all (inputs a resumed
+ * run skipped count as images), else 0.
+ */
 export function exitCode(summary: RunSummary, interrupted: boolean, failOnKnownMatch: boolean): number {
   if (interrupted) return 130;
   if (failOnKnownMatch && summary.knownMatches.length > 0) return 3;
-  return summary.failed > 0 || summary.classified === 0 ? 2 : 0;
+  return summary.failed > 0 || summary.classified + summary.resumed === 0 ? 2 : 0;
 }

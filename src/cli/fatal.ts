@@ -13,6 +13,9 @@ export interface FatalReport {
 
 const HINTS: Partial<Record<AthenaErrorCode, string>> = {
   ADDRESS_IN_USE: 'another process listens there: stop it, or pick another --port (0 picks a free one)',
+  OUTPUT_EXISTS:
+    'with --format jsonl, --resume continues the run it records; --force overwrites it; or pick another --output',
+  JOURNAL_INVALID: '--resume continues a file written by --format jsonl --output; pick another --output',
   WRITE_FAILED: 'check that the folder exists and is writable, or leave out --output to write to stdout',
   TLS_MISMATCH:
     'the server speaks plaintext: add --insecure if it is on a loopback address (127.0.0.1, ::1, localhost)',
@@ -68,7 +71,8 @@ export function explainFatal(error: unknown): FatalReport {
     const at = addressIn(text);
     return report('ADDRESS_IN_USE', `cannot listen${at ? ` on ${at}` : ''}: the address is already in use`);
   }
-  if (e.code === 'WRITE_FAILED' || e.code === 'NO_INPUT') return report(e.code, cleanMessage(e.message));
+  if (['WRITE_FAILED', 'NO_INPUT', 'OUTPUT_EXISTS', 'JOURNAL_INVALID'].includes(e.code))
+    return report(e.code, cleanMessage(e.message));
   if (/wrong version number|packet length too long|unknown protocol|http request/i.test(text)) {
     return report(
       'TLS_MISMATCH',

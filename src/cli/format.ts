@@ -1,27 +1,10 @@
+import { journalRecord } from '../internal/journal-record.js';
+import { knownMatches, topLabel } from '../labels.js';
 import type { Outcome } from '../model.js';
 
 export type OutputFormat = 'table' | 'jsonl' | 'csv';
 
-/** The label with the highest weight among the category labels (Entropy, PCSAM and hash labels left out). */
-export function topLabel(labels: Readonly<Record<string, number>>): [string, number] | undefined {
-  let best: [string, number] | undefined;
-  for (const [label, weight] of Object.entries(labels)) {
-    if (/-(Entropy|PCSAM)$/.test(label) || label.startsWith('KnownCSAM-')) continue;
-    if (!best || weight > best[1]) best = [label, weight];
-  }
-  return best;
-}
-
-/**
- * The known-hash labels (`KnownCSAM-*`) with a weight of 1: the image's hash is on a list of known
- * material. For this service it is the most important result there is, so every format marks it.
- */
-export function knownMatches(labels: Readonly<Record<string, number>>): string[] {
-  return Object.entries(labels)
-    .filter(([label, weight]) => label.startsWith('KnownCSAM-') && weight >= 1)
-    .map(([label]) => label)
-    .sort();
-}
+export { knownMatches, topLabel };
 
 /** `MD5`, `SHA1`, `MD5+SHA1` for a row's known-hash matches; empty when there are none. */
 export function knownMark(labels: Readonly<Record<string, number>>): string {
@@ -34,27 +17,12 @@ function shortLabel(label: string): string {
   return label.replace(/^UnknownCSAM-/, '');
 }
 
-/** One JSON object per line: everything a script needs, nothing secret. */
+/**
+ * One JSON object per line: everything a script needs, nothing secret. It is the journal's record
+ * (see `journal`), without the source facts, which only a journal written to a file records.
+ */
 export function jsonLine(outcome: Outcome): string {
-  if (outcome.ok) {
-    const top = topLabel(outcome.labels);
-    return JSON.stringify({
-      ref: outcome.ref,
-      ok: true,
-      knownMatch: knownMatches(outcome.labels).length > 0,
-      correlationId: outcome.correlationId,
-      top: top ? { label: top[0], weight: top[1] } : null,
-      labels: outcome.labels,
-      ...(outcome.cached ? { cached: true } : {}),
-    });
-  }
-  return JSON.stringify({
-    ref: outcome.ref,
-    ok: false,
-    stage: outcome.stage,
-    code: outcome.error.code,
-    message: outcome.error.message,
-  });
+  return JSON.stringify(journalRecord(outcome));
 }
 
 function csvField(value: string): string {

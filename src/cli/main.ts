@@ -17,7 +17,8 @@ import { listDeployments } from './deployments.js';
 import { serve, type ServeOptions } from './serve.js';
 import { runTestCases } from './testcases.js';
 import { resolveSettings, type ConnectionFlags, type ConnectionSettings } from './settings.js';
-import { openOutput } from './output.js';
+import { openJournal } from '../sources/openJournal.js';
+import { checkOutput, openOutput } from './output.js';
 import { explainFatal, formatFatal } from './fatal.js';
 import { resolveInputs } from './input-list.js';
 import { progressMode } from './progress-view.js';
@@ -148,7 +149,12 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .addOption(
       new Option('--format <format>', 'output format').choices(['table', 'jsonl', 'csv']).default('table'),
     )
-    .option('--output <file>', 'write results to a file instead of stdout')
+    .option('--output <file>', 'write results to a file instead of stdout (never over existing results)')
+    .option(
+      '--resume',
+      'with --format jsonl --output: continue the run the file records, skipping what is done',
+    )
+    .option('--force', 'overwrite an existing --output file')
     .option('-r, --recursive', 'walk directories recursively')
     .option('--progress', 'show the progress bar even when standard error is not a terminal')
     .option('--no-progress', 'show no progress')
@@ -163,7 +169,22 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
         if (inputs.length === 0 && flags.fromFile === undefined) {
           throw new AthenaError('NO_INPUT', 'no inputs given');
         }
-        const output = await openOutput(flags.output as string | undefined);
+        const outputFile = flags.output as string | undefined;
+        const format = flags.format as 'table' | 'jsonl' | 'csv';
+        const journalPath = format === 'jsonl' ? outputFile : undefined;
+        if (flags.resume === true && journalPath === undefined) {
+          throw new AthenaError('INVALID_INPUT', '--resume needs --format jsonl and --output <file>');
+        }
+        if (flags.resume === true && flags.force === true) {
+          throw new AthenaError('INVALID_INPUT', '--resume appends to --output; --force would overwrite it');
+        }
+        if (outputFile !== undefined && flags.resume !== true)
+          await checkOutput(outputFile, flags.force === true);
+        // A journal is checked (and a torn last line cut off) before anything connects or is read.
+        const previous = flags.resume === true && journalPath ? await openJournal(journalPath) : undefined;
+        // Opened here so that a file that cannot be written fails at once; the journal appends to it.
+        const output = await openOutput(outputFile, previous !== undefined);
+        if (journalPath !== undefined) await output.close();
         const { settings, affiliate, connection } = await connectForClassify(flags).catch(
           async (error: unknown) => {
             await output.close();
@@ -186,14 +207,21 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
                 batchSize: flags.batchSize as number,
                 quality: flags.quality as number,
                 resize: flags.resize as 'exact' | 'fast',
-                format: flags.format as 'table' | 'jsonl' | 'csv',
+                format,
+                ...(journalPath === undefined
+                  ? {}
+                  : { journal: { path: journalPath, ...(previous ? { previous } : {}) } }),
                 recursive: flags.recursive === true,
                 drainMs: 10_000,
                 progress: progressMode(flags.progress as boolean | undefined, process.stderr.isTTY === true),
                 failOnKnownMatch: flags.failOnKnownMatch === true,
               },
               connection,
-              { out: output.stream, err: process.stderr, interrupt },
+              {
+                out: journalPath === undefined ? output.stream : process.stdout,
+                err: process.stderr,
+                interrupt,
+              },
             ),
           );
         } finally {

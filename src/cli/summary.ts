@@ -6,6 +6,8 @@ export interface RunSummary {
   classified: number;
   failed: number;
   cached: number;
+  /** Inputs left out because the journal resumed holds their final outcome. */
+  resumed: number;
   failuresByStage: Record<string, number>;
   failuresByCode: Record<string, number>;
   topLabels: Record<string, number>;
@@ -19,6 +21,7 @@ export function newSummary(now: number): RunSummary {
     classified: 0,
     failed: 0,
     cached: 0,
+    resumed: 0,
     failuresByStage: {},
     failuresByCode: {},
     topLabels: {},
@@ -68,6 +71,7 @@ export function formatSummary(
   lines.push(
     `${interrupted ? 'Interrupted: ' : ''}${total} images: ${summary.classified} classified, ${summary.failed} failed` +
       (skipped > 0 ? `, ${skipped} skipped` : '') +
+      (summary.resumed > 0 ? `, ${summary.resumed} already done (skipped)` : '') +
       (summary.cached > 0 ? ` (${summary.cached} from cache)` : ''),
     `time ${seconds.toFixed(1)} s, ${(total / seconds).toFixed(1)} images/s`,
   );

@@ -13,6 +13,8 @@
  *   both of which keep it. `classify` releases a value's lease right after it emits that value's
  *   outcome; a pipeline without `classify` ends with `releaseLeases()`.
  * - At most `concurrency` reads run at once; values are emitted in source order.
+ * - A `skip` predicate can leave an entry out before it is read: it keeps its index (items carry
+ *   their position in the source), emits nothing and gives its credit back at once.
  * - Unsubscribing stops pulling, aborts the reads in flight and closes the iterator (`return()`), so
  *   a directory walk or a stream ends there.
  *
@@ -32,7 +34,10 @@
 import {
   Observable,
   asyncScheduler,
+  defaultIfEmpty,
   from,
+  mergeMap,
+  take,
   type ObservableInput,
   type Observer,
   type SchedulerLike,
@@ -47,6 +52,10 @@ import { assertInteger } from './validate.js';
 /** Items read and not yet released, per subscription, when a source is not told otherwise. */
 export const DEFAULT_WINDOW = 32;
 
+/** What a skipped entry settles as: it holds its place in source order and emits nothing. */
+const SKIPPED: unique symbol = Symbol('skipped');
+type Settled = ItemOrFailure | typeof SKIPPED;
+
 /** What {@link fromPulled} may pull from: anything iterable, synchronously or not. */
 export type Pullable<E> = Iterable<E> | AsyncIterable<E>;
 
@@ -56,7 +65,30 @@ export type Pullable<E> = Iterable<E> | AsyncIterable<E>;
  */
 export type ReadEntry<E> = (entry: E, index: number, signal: AbortSignal) => ObservableInput<ItemOrFailure>;
 
-export interface PullOptions {
+/**
+ * Decides from an input's `ref` alone, before any of its bytes are read, that the input is left out
+ * (it was done in an earlier run, say). Answers at once or later (a Promise or an Observable whose
+ * first value counts; none counts as `false`). A skipped input gives no value at all; what it
+ * throws or rejects with gives a `read` failure for that input.
+ */
+export type SkipRef = (ref: string) => boolean | ObservableInput<boolean>;
+
+/** The `skip` option of the sources that list their inputs (`fromFiles`, `fromDirectory`, `fromUrls`). */
+export interface SkipOptions {
+  /** Leave out the inputs whose `ref` this answers `true` for, before reading them. Default: none. */
+  readonly skip?: SkipRef;
+}
+
+/** Validates `skip`; throws TypeError. */
+export function skipOption(value: unknown): SkipRef | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'function') throw new TypeError('skip must be a function of a ref');
+  return value as SkipRef;
+}
+
+export interface PullOptions<E = unknown> {
+  /** Leaves an entry out before it is read: it takes no read, emits nothing and gives its credit back. */
+  readonly skip?: ((entry: E) => boolean | ObservableInput<boolean>) | undefined;
   /** Items read and not yet released at any time (>= 1). */
   readonly window: number;
   /** Reads running at once (>= 1). */
@@ -97,15 +129,15 @@ export function isPullable(value: unknown): value is Pullable<unknown> {
 export function fromPulled<E>(
   open: () => Pullable<E>,
   read: ReadEntry<E>,
-  options: PullOptions,
+  options: PullOptions<E>,
 ): Observable<ItemOrFailure> {
-  const { window, concurrency } = options;
+  const { window, concurrency, skip } = options;
   const warnMs = options.windowStallWarnMs ?? DEFAULT_WINDOW_STALL_WARN_MS;
   const scheduler = options.scheduler ?? asyncScheduler;
   return new Observable<ItemOrFailure>((subscriber) => {
     const controller = new AbortController();
     const reads = new Set<Subscription>();
-    const results = new Map<number, ItemOrFailure>();
+    const results = new Map<number, Settled>();
     let iterator: Iterator<E> | AsyncIterator<E> | undefined;
     let credits = window;
     let reading = 0;
@@ -177,7 +209,9 @@ export function fromPulled<E>(
         for (let value = results.get(emitted); value !== undefined && !closed; value = results.get(emitted)) {
           results.delete(emitted);
           emitted += 1;
-          subscriber.next({ ...value, lease: lease() });
+          // A skipped entry emits nothing: its credit comes back at once (`settle` pumps after this).
+          if (value === SKIPPED) credits += 1;
+          else subscriber.next({ ...value, lease: lease() });
         }
       } finally {
         flushing = false;
@@ -186,7 +220,7 @@ export function fromPulled<E>(
       watchStall();
     };
 
-    const settle = (index: number, value: ItemOrFailure): void => {
+    const settle = (index: number, value: Settled): void => {
       reading -= 1;
       results.set(index, value);
       flush();
@@ -204,7 +238,7 @@ export function fromPulled<E>(
         );
       let subscription: Subscription | undefined;
       try {
-        subscription = from(read(entry, index, controller.signal)).subscribe({
+        subscription = from(readOrSkip(entry, index)).subscribe({
           next: (value) => {
             if (done) return;
             done = true;
@@ -233,6 +267,19 @@ export function fromPulled<E>(
         reads.add(subscription);
         subscription.add(() => reads.delete(subscription));
       }
+    };
+
+    const readOrSkip = (entry: E, index: number): ObservableInput<Settled> => {
+      const decision = skip === undefined ? false : skip(entry);
+      if (decision === true) return [SKIPPED as Settled];
+      if (decision === false) return read(entry, index, controller.signal);
+      return from(decision).pipe(
+        take(1),
+        defaultIfEmpty(false),
+        mergeMap((skipped): ObservableInput<Settled> =>
+          skipped === true ? [SKIPPED] : read(entry, index, controller.signal),
+        ),
+      );
     };
 
     const endIteration = (error?: { error: unknown }): void => {

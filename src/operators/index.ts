@@ -23,6 +23,7 @@ export {
 } from './dedupe.js';
 export { detectFormat, type DetectFormatOptions } from './detectFormat.js';
 export { hashImage, type HashImageOptions, type HashWork } from './hashImage.js';
+export { journal, type JournalOptions, type JournalWriter } from './journal.js';
 export { partitionErrors, type PartitionErrorsOptions } from './partitionErrors.js';
 export {
   progress,

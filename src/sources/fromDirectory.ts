@@ -2,7 +2,13 @@ import { extname } from 'node:path';
 import { type Observable } from 'rxjs';
 import { toFailure, type ItemOrFailure } from '../model.js';
 import { fileError, readFileItem, type ReadFile } from '../internal/file-read.js';
-import { concurrencyOption, fromPulled, windowOption } from '../internal/flow.js';
+import {
+  concurrencyOption,
+  fromPulled,
+  skipOption,
+  windowOption,
+  type SkipOptions,
+} from '../internal/flow.js';
 import { stallOptions, type SourceFlowOptions } from '../internal/flow-stall.js';
 import { limitOptions, type SourceLimitOptions } from '../internal/source-limits.js';
 import { assertFunction, assertString } from '../internal/validate.js';
@@ -14,7 +20,7 @@ export const DEFAULT_IMAGE_EXTENSIONS: readonly string[] = [
   '.pbm', '.pgm', '.ppm', '.pxm', '.pnm', '.pfm', '.sr', '.ras', '.hdr', '.pic',
 ]; // prettier-ignore
 
-export interface FromDirectoryOptions extends SourceFlowOptions, SourceLimitOptions {
+export interface FromDirectoryOptions extends SourceFlowOptions, SourceLimitOptions, SkipOptions {
   /** Descend into subdirectories. Default true. */
   readonly recursive?: boolean;
   /** Extensions to read, with or without the dot, case-insensitive; `null` reads every file. */
@@ -61,7 +67,8 @@ export interface FromDirectoryOptions extends SourceFlowOptions, SourceLimitOpti
  * @param dir - the root directory.
  * @param options - `recursive` (true), `extensions` ({@link DEFAULT_IMAGE_EXTENSIONS}),
  *   `followSymlinks` (false), `window` (32), `concurrency` (4), `maxBytes` (256 MiB), `maxPixels`
- *   (100,000,000): see `SourceLimitOptions`; `readFile`,
+ *   (100,000,000): see `SourceLimitOptions`; `skip` (a file whose path it answers `true` for is left
+ *   out before it is read); `readFile`,
  *   `windowStallWarnMs` (30,000), `events`, `scheduler`: see `SourceFlowOptions`.
  */
 export function fromDirectory(dir: string, options: FromDirectoryOptions = {}): Observable<ItemOrFailure> {
@@ -72,6 +79,7 @@ export function fromDirectory(dir: string, options: FromDirectoryOptions = {}): 
     options.extensions === undefined ? DEFAULT_IMAGE_EXTENSIONS : options.extensions,
   );
   const window = windowOption(options.window);
+  const skip = skipOption(options.skip);
   const stall = stallOptions(options);
   const concurrency = concurrencyOption(options.concurrency, 4);
   const limits = limitOptions(options);
@@ -83,7 +91,13 @@ export function fromDirectory(dir: string, options: FromDirectoryOptions = {}): 
       entry.error === undefined
         ? readFileItem(readFile, entry.path, index, signal, limits)
         : [toFailure({ ref: entry.path, index }, 'read', fileError(entry.path, entry.error))],
-    { window, concurrency, ...stall },
+    // A walk error is reported, never skipped: it names a folder, not an input done before.
+    {
+      window,
+      concurrency,
+      ...stall,
+      skip: skip && ((entry) => entry.error === undefined && skip(entry.path)),
+    },
   );
 }
 

@@ -2,12 +2,19 @@ import { type Observable } from 'rxjs';
 import { AthenaError } from '../errors.js';
 import { toFailure, type ItemOrFailure } from '../model.js';
 import { readFileItem, type ReadFile } from '../internal/file-read.js';
-import { concurrencyOption, fromPulled, isPullable, windowOption } from '../internal/flow.js';
+import {
+  concurrencyOption,
+  fromPulled,
+  isPullable,
+  skipOption,
+  windowOption,
+  type SkipOptions,
+} from '../internal/flow.js';
 import { stallOptions, type SourceFlowOptions } from '../internal/flow-stall.js';
 import { limitOptions, type SourceLimitOptions } from '../internal/source-limits.js';
 import { assertFunction } from '../internal/validate.js';
 
-export interface FromFilesOptions extends SourceFlowOptions, SourceLimitOptions {
+export interface FromFilesOptions extends SourceFlowOptions, SourceLimitOptions, SkipOptions {
   /** Files read at once. Default 4. */
   readonly concurrency?: number;
   /**
@@ -46,8 +53,11 @@ export interface FromFilesOptions extends SourceFlowOptions, SourceLimitOptions 
  * ```
  *
  * @param paths - file paths, synchronously or asynchronously iterable.
+ * With `skip`, a path it answers `true` for is left out before it is read: no item, no failure
+ * (see `openJournal` for resuming a run).
+ *
  * @param options - `window` (default 32), `concurrency` (default 4), `maxBytes` (256 MiB),
- *   `maxPixels` (100,000,000): see `SourceLimitOptions`; `readFile`,
+ *   `maxPixels` (100,000,000): see `SourceLimitOptions`; `skip`; `readFile`,
  *   `windowStallWarnMs` (30,000), `events`, `scheduler`: see `SourceFlowOptions`.
  */
 export function fromFiles(
@@ -58,6 +68,7 @@ export function fromFiles(
     throw new TypeError('paths must be an iterable or async iterable of strings');
   }
   const window = windowOption(options.window);
+  const skip = skipOption(options.skip);
   const stall = stallOptions(options);
   const concurrency = concurrencyOption(options.concurrency, 4);
   const limits = limitOptions(options);
@@ -75,6 +86,6 @@ export function fromFiles(
               new AthenaError('INVALID_INPUT', `paths[${index}] is not a file path`),
             ),
           ],
-    { window, concurrency, ...stall },
+    { window, concurrency, ...stall, skip: skip && ((path) => skip(String(path))) },
   );
 }

@@ -2,7 +2,14 @@ import { type Observable } from 'rxjs';
 import { AthenaError, redactUrl } from '../errors.js';
 import { imageItem, toFailure, type ItemOrFailure } from '../model.js';
 import { backoffDelay, retryPolicy, shouldRetry, type RetryPolicy } from '../internal/backoff.js';
-import { concurrencyOption, fromPulled, isPullable, windowOption } from '../internal/flow.js';
+import {
+  concurrencyOption,
+  fromPulled,
+  isPullable,
+  skipOption,
+  windowOption,
+  type SkipOptions,
+} from '../internal/flow.js';
 import { stallOptions, type SourceFlowOptions } from '../internal/flow-stall.js';
 import { limitOptions, type SourceLimitOptions } from '../internal/source-limits.js';
 import {
@@ -16,7 +23,7 @@ import { assertFunction, assertInteger } from '../internal/validate.js';
 
 export type { BodyReader, FetchLike, FetchResponse };
 
-export interface FromUrlsOptions extends SourceFlowOptions, SourceLimitOptions {
+export interface FromUrlsOptions extends SourceFlowOptions, SourceLimitOptions, SkipOptions {
   /** Downloads at once. Default 8. */
   readonly concurrency?: number;
   /** Headers sent with every request (never put in messages). */
@@ -67,7 +74,8 @@ export function isTransientHttpError(error: AthenaError): boolean {
  * ```
  *
  * @param urls - URLs, synchronously or asynchronously iterable.
- * @param options - `concurrency` (8), `headers`, `retry`, `timeoutMs` (30,000), `fetch`, `window` (32),
+ * @param options - `concurrency` (8), `headers`, `retry`, `timeoutMs` (30,000), `fetch`, `skip` (a URL
+ *   whose redacted ref it answers `true` for is never fetched), `window` (32),
  *   `maxBytes` (256 MiB), `maxPixels` (100,000,000): see `SourceLimitOptions`;
  *   `windowStallWarnMs` (30,000), `events`, `scheduler`: see `SourceFlowOptions`.
  */
@@ -77,6 +85,7 @@ export function fromUrls(
 ): Observable<ItemOrFailure> {
   if (typeof urls === 'string' || !isPullable(urls)) throw new TypeError('urls must be an iterable of URLs');
   const window = windowOption(options.window);
+  const skip = skipOption(options.skip);
   const stall = stallOptions(options);
   const concurrency = concurrencyOption(options.concurrency, 8);
   const timeoutMs =
@@ -114,7 +123,13 @@ export function fromUrls(
         await sleep(backoffDelay(policy, attempt), signal);
       }
     },
-    { window, concurrency, ...stall },
+    // `skip` sees the redacted ref, as every later record of the input does.
+    {
+      window,
+      concurrency,
+      ...stall,
+      skip: skip && ((url) => skip(redactUrl(url instanceof URL ? url.href : String(url)))),
+    },
   );
 }
 

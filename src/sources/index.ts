@@ -15,8 +15,19 @@ export {
   type FetchResponse,
   type FromUrlsOptions,
 } from './fromUrls.js';
+export { openJournal, type Journal } from './openJournal.js';
 export { type ReadFile } from '../internal/file-read.js';
 export { DEFAULT_MAX_BYTES, type SourceLimitOptions } from '../internal/source-limits.js';
+export { type SkipOptions, type SkipRef } from '../internal/flow.js';
+export {
+  isFinalRecord,
+  TRANSIENT_CODES,
+  TRANSIENT_STAGES,
+  type JournalClassified,
+  type JournalFailure,
+  type JournalRecord,
+  type SourceFacts,
+} from '../internal/journal-record.js';
 export {
   DEFAULT_WINDOW_STALL_WARN_MS,
   type SourceEvent,

@@ -7,5 +7,5 @@ import { AthenaError } from '../../errors.js';
 
 throw new AthenaError(
   'UNIMPLEMENTED',
-  'this needs Node.js (node:crypto, node:zlib or sharp); outside Node give hashImage a `hash`, compress a `brotli` and resize a `prepare` function',
+  'this needs Node.js (node:crypto, node:zlib, node:fs or sharp); outside Node give hashImage a `hash`, compress a `brotli`, resize a `prepare` and journal an `open` and `facts` function',
 );
