@@ -4,7 +4,7 @@
  * for. Events raised while effects run (an emitted outcome releasing a lease, so the source sends the
  * next image) are queued and handled after, never nested.
  */
-import { Observable, type Subscriber, type Subscription } from 'rxjs';
+import { Observable, Subscription, type Subscriber } from 'rxjs';
 import { AthenaError } from '../../errors.js';
 import type { ClassifyRequest } from '../../generated/athena/models.js';
 import type { Outcome } from '../../model.js';
@@ -120,20 +120,21 @@ export function runSession(
         dispatch({ type: 'written', stream, request: id });
       },
     };
-    const call: Call = { subscription: undefined as unknown as Subscription, writer: undefined, sent };
+    // The call is registered before the client is asked, so that what it does at once finds it.
+    const call: Call = { subscription: new Subscription(), writer: undefined, sent };
     calls.set(stream, call);
     const ended = (error: AthenaError | undefined) => {
       if (calls.get(stream) !== call) return;
       calls.delete(stream);
       dispatch({ type: 'ended', stream, error });
     };
-    (call as { subscription: Subscription }).subscription = client
-      .classifyStream(config.deploymentId, requests, hooks)
-      .subscribe({
+    call.subscription.add(
+      client.classifyStream(config.deploymentId, requests, hooks).subscribe({
         next: (response) => dispatch({ type: 'response', stream, response }),
         error: (error: unknown) => ended(AthenaError.from(error, 'UNKNOWN')),
         complete: () => ended(undefined),
-      });
+      }),
+    );
   }
 
   function cancel(stream: number): void {
@@ -141,7 +142,7 @@ export function runSession(
     if (call === undefined) return;
     calls.delete(stream);
     call.writer = undefined;
-    call.subscription?.unsubscribe();
+    call.subscription.unsubscribe();
   }
 
   function teardown(): void {
