@@ -9,9 +9,21 @@ import {
   makeGenericClientConstructor,
   Metadata,
   type ServiceError,
+  connectivityState,
   status,
 } from '@grpc/grpc-js';
-import { type Observable, catchError, concatMap, defer, finalize, map, throwError, timeout } from 'rxjs';
+import {
+  type Observable,
+  catchError,
+  concatMap,
+  defer,
+  finalize,
+  map,
+  of,
+  take,
+  throwError,
+  timeout,
+} from 'rxjs';
 import { AthenaError } from '../errors.js';
 import { type ClassifierServiceClient, ClassifierServiceService } from '../generated/athena/athena.js';
 import {
@@ -216,6 +228,42 @@ export class AthenaClient implements ClassifyStreamClient, ClassifySingleClient 
           return throwError(() => error);
         }),
         finalize(() => (ended = true)),
+      );
+    });
+  }
+
+  /**
+   * Connects the channel if it is idle and completes once it is `READY`, without making a call. Errors
+   * `UNAVAILABLE` when the connection attempt failed or did not finish within `timeoutMs` (default
+   * `connectTimeoutMs`), `CLOSED` once the client is closed. Used by `checkHealth`.
+   */
+  probeConnection(timeoutMs: number = this.connectTimeoutMs): Observable<void> {
+    assertInteger('timeoutMs', timeoutMs, 1);
+    return defer(() => {
+      if (this.closed) return throwError(() => new AthenaError('CLOSED', 'the client is closed'));
+      return whenConnected(this.grpc, this.address, timeoutMs).pipe(
+        map(() => {
+          if (this.grpc.getChannel().getConnectivityState(false) === connectivityState.READY) return;
+          throw new AthenaError('UNAVAILABLE', `could not connect to ${this.address}`, {
+            status: status.UNAVAILABLE,
+          });
+        }),
+      );
+    });
+  }
+
+  /**
+   * Makes sure a token can be had, as a call would: emits the expiry (epoch ms) of the token the client
+   * holds or fetches now, `undefined` without credentials, then completes; errors as the token source
+   * does. The token itself is not exposed. Used by `checkHealth`.
+   */
+  probeToken(): Observable<{ readonly expiresAt: number } | undefined> {
+    return defer(() => {
+      if (this.closed) return throwError(() => new AthenaError('CLOSED', 'the client is closed'));
+      if (this.tokens === undefined) return of(undefined);
+      return this.tokens.ready().pipe(
+        take(1),
+        map((token) => ({ expiresAt: token.expiresAt })),
       );
     });
   }

@@ -5,6 +5,14 @@
  */
 export { AthenaClient, createAthenaClient, type AthenaClientOptions } from './AthenaClient.js';
 export { DEFAULT_ADDRESS, DEFAULT_CHANNEL_OPTIONS, MAX_MESSAGE_BYTES, isLoopbackAddress } from './channel.js';
+export {
+  checkHealth,
+  type CheckHealthOptions,
+  type HealthCheck,
+  type HealthCheckTarget,
+  type HealthReport,
+  type HealthStatus,
+} from './health.js';
 export { CLIENT_LANGUAGE, CLIENT_VERSION, LIBRARY_VERSION } from './version.js';
 export {
   validateDeploymentId,
