@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
- * The `athena-rx` command: classify images, list deployments, classify one image, or run the embedded
- * server. The only module of the package that prints or exits.
+ * The `athena-rx` command: classify images, list deployments, classify one image, check the service's
+ * health, or run the embedded server. The only module of the package that prints or exits.
  */
 import { logVerbosity, setLogVerbosity } from '@grpc/grpc-js';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -14,6 +14,7 @@ import { classifyCommand } from './classify.js';
 import { classifyOne } from './classify-one.js';
 import { connect, type Connection } from './connect.js';
 import { listDeployments } from './deployments.js';
+import { healthCommand } from './health.js';
 import { serve, type ServeOptions } from './serve.js';
 import { runTestCases } from './testcases.js';
 import { resolveSettings, type ConnectionFlags, type ConnectionSettings } from './settings.js';
@@ -246,6 +247,37 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
         });
         try {
           setExitCode(await listDeployments(connection.client, flags.format, process.stdout));
+        } finally {
+          await connection.close();
+        }
+      } catch (error) {
+        setExitCode(fail(error));
+      }
+    });
+
+  connectionOptions(program.command('health'))
+    .description('check that the service answers: connection, token and, with --deep, one classification')
+    .option('--deep', 'also classify a small built-in image with ClassifySingle and check the answer')
+    .option('--affiliate <affiliate>', 'affiliate of the --deep request (env ATHENA_AFFILIATE)')
+    .option('--timeout <ms>', 'bound of the whole check', integer(1, 3_600_000), 10_000)
+    .addOption(new Option('--format <format>', 'report format').choices(['table', 'json']).default('table'))
+    .action(async (flags: Flags & { deep?: boolean; timeout: number; format: 'table' | 'json' }) => {
+      try {
+        const settings = resolveSettings(flags, process.env);
+        const connection = await connect(settings, { local: flags.local, rootCertsFile: flags.rootCerts });
+        try {
+          setExitCode(
+            await healthCommand(
+              connection,
+              {
+                deep: flags.deep === true,
+                affiliate: settings.affiliate,
+                timeoutMs: flags.timeout,
+                format: flags.format,
+              },
+              process.stdout,
+            ),
+          );
         } finally {
           await connection.close();
         }

@@ -144,7 +144,7 @@ export function checkHealth(
       concatMap(([connection, token]) => {
         const ready = connection.status === 'up' && token.status !== 'down';
         const classify$: Observable<HealthReport['classify']> = !deep
-          ? of({ status: 'skipped', message: 'not asked for (deep: false)' })
+          ? of({ status: 'skipped', message: 'not asked for' })
           : !ready
             ? of({ status: 'skipped', message: 'the connection or the token is down' })
             : deepCheck(client, affiliate, left, part);
