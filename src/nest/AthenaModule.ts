@@ -12,6 +12,7 @@ import {
 } from '@nestjs/common';
 import { AthenaClient, type AthenaClientOptions } from '../transport/AthenaClient.js';
 import type { TokenSource } from '../transport/contracts.js';
+import { AthenaHealthIndicator } from './AthenaHealthIndicator.js';
 
 /** Injection token of the module's options. */
 export const ATHENA_OPTIONS = Symbol.for('athena-rx:options');
@@ -49,11 +50,13 @@ const sharedProviders: Provider[] = [
     inject: [ATHENA_OPTIONS],
   },
   AthenaClientLifecycle,
+  AthenaHealthIndicator,
 ];
 
 /**
  * Provides one {@link AthenaClient} (and its token source) to a whole Nest application, closed on
- * shutdown. Inject it with `@Inject(AthenaClient)`.
+ * shutdown. Inject it with `@Inject(AthenaClient)`. Also provides {@link AthenaHealthIndicator} for
+ * `@nestjs/terminus` health checks.
  *
  * @example
  * ```ts
@@ -79,7 +82,7 @@ export class AthenaModule {
     return {
       module: AthenaModule,
       providers: [{ provide: ATHENA_OPTIONS, useValue: options }, ...sharedProviders],
-      exports: [AthenaClient, ATHENA_TOKEN_SOURCE],
+      exports: [AthenaClient, ATHENA_TOKEN_SOURCE, AthenaHealthIndicator],
     };
   }
 
@@ -91,7 +94,7 @@ export class AthenaModule {
         { provide: ATHENA_OPTIONS, useFactory: options.useFactory, inject: options.inject ?? [] },
         ...sharedProviders,
       ],
-      exports: [AthenaClient, ATHENA_TOKEN_SOURCE],
+      exports: [AthenaClient, ATHENA_TOKEN_SOURCE, AthenaHealthIndicator],
     };
   }
 }

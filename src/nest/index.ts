@@ -11,4 +11,10 @@ export {
   AthenaModule,
   type AthenaModuleAsyncOptions,
 } from './AthenaModule.js';
+export {
+  AthenaHealthIndicator,
+  type AthenaHealthCheckError,
+  type AthenaHealthCheckOptions,
+  type AthenaHealthIndicatorResult,
+} from './AthenaHealthIndicator.js';
 export { AthenaClient, type AthenaClientOptions } from '../transport/AthenaClient.js';
