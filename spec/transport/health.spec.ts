@@ -144,6 +144,15 @@ describe('checkHealth against the embedded server', () => {
     );
   });
 
+  it('reports a closed client as down (CLOSED) instead of throwing', async () => {
+    const closed = client({ address: server.address, credentials: staticToken(TOKEN) });
+    closed.close();
+    const report = await check(closed, true);
+    expect(report.healthy).toBe(false);
+    expect(report.connection).toMatchObject({ status: 'down', code: 'CLOSED' });
+    expect(report.token).toMatchObject({ status: 'down', code: 'CLOSED' });
+  });
+
   it('deep: a refused affiliate is down with its code', async () => {
     const strict = await startAthenaServer({ affiliates: ['acme'] });
     servers.push(strict);
@@ -209,6 +218,34 @@ describe('checkHealth bounds and arguments', () => {
     );
     expect(report.classify).toMatchObject({ status: 'down', code: 'UNKNOWN' });
     expect(report.classify.message).toContain('correlation id');
+    const negative = await firstValueFrom(
+      checkHealth(
+        fake({
+          classifySingle: (input) =>
+            of({
+              correlationId: input.correlationId,
+              classifications: [{ label: 'x', weight: -1 }],
+              error: undefined,
+            }),
+        }),
+        { deep: true },
+      ),
+    );
+    expect(negative.classify).toMatchObject({ status: 'down', code: 'UNKNOWN' });
+    const fine = await firstValueFrom(
+      checkHealth(
+        fake({
+          classifySingle: (input) =>
+            of({
+              correlationId: input.correlationId,
+              classifications: [{ label: 'x', weight: 1.4 }],
+              error: undefined,
+            }),
+        }),
+        { deep: true },
+      ),
+    );
+    expect(fine.classify).toMatchObject({ status: 'up', labels: 1 });
   });
 
   it('validates its arguments when called', () => {
