@@ -12,7 +12,8 @@ import { startOidcProvider, type OidcProviderHandle } from '../../support/oidc.j
 let auth: OidcProviderHandle;
 
 beforeAll(async () => {
-  auth = await startOidcProvider({ accessTokenTtlSec: 2 });
+  // Long enough that the refresh margin (a tenth of the lifetime) covers a token request on a loaded machine.
+  auth = await startOidcProvider({ accessTokenTtlSec: 10 });
 });
 
 afterAll(async () => {
@@ -67,7 +68,7 @@ describe('clientCredentials against oidc-provider', () => {
     });
     // By now the first token has expired at the provider too.
     expect(await verify(received[0]?.token.accessToken ?? '')).toBe(false);
-  });
+  }, 90_000);
 
   it('fetches a new token at once on refresh()', async () => {
     const longLived = await startOidcProvider({ accessTokenTtlSec: 600 });
