@@ -5,6 +5,7 @@ import { isRetryable, retryPolicy, type RetryPolicy } from '../backoff.js';
 import type { AthenaError } from '../../errors.js';
 import { MAX_ID_LENGTH } from './request.js';
 import { assertFunction, assertInteger, assertNumber, assertString } from '../validate.js';
+import { telemetrySetup, type TelemetryOptions, type TelemetrySetup } from '../../telemetry/setup.js';
 
 /** The longest delay a timer can take (what `setTimeout` accepts). */
 const MAX_DELAY_MS = 2_147_483_647;
@@ -31,8 +32,11 @@ export const DEFAULT_RECONNECT_POLICY: Readonly<Partial<RetryPolicy>> = Object.f
   retryable: isReconnectable,
 });
 
-/** Options of `classify`. */
-export interface ClassifyOptions {
+/**
+ * Options of `classify`. `tracerProvider` and `meterProvider` (default: the global providers of
+ * `@opentelemetry/api`, when installed) receive a span per stream connection and the run's metrics.
+ */
+export interface ClassifyOptions extends TelemetryOptions {
   /** Deployment the stream is opened for: non-empty, at most 63 characters. */
   readonly deploymentId: string;
   /** Affiliate sent with every input (required by the service for access control and billing). */
@@ -89,6 +93,7 @@ export interface ClassifyConfig {
   readonly foreign: (output: ClassificationOutput) => void;
   readonly scheduler: SchedulerLike;
   readonly random: () => number;
+  readonly telemetry: TelemetrySetup;
 }
 
 /** Checks the options of `classify` when the operator is created; throws TypeError/RangeError. */
@@ -116,6 +121,7 @@ export function classifyConfig(options: ClassifyOptions): ClassifyConfig {
     foreign: (output) => guarded(() => foreign?.next?.(output)),
     scheduler: options.scheduler ?? asyncScheduler,
     random: assertFunction<() => number>('random', options.random ?? Math.random),
+    telemetry: telemetrySetup(options),
   };
 }
 
