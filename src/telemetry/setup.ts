@@ -4,6 +4,7 @@
  * to, as `server.address` and `server.port`; and the attributes every RPC span and metric carries.
  */
 import type { Attributes, Meter, MeterProvider, Tracer, TracerProvider } from '@opentelemetry/api';
+import { GRPC_STATUS_NAMES, type AthenaError } from '../errors.js';
 import { otelApi } from './api.js';
 
 /** The name this package's tracer and meter are registered under. */
@@ -82,4 +83,10 @@ export function serverAttributes(target: string | undefined): Attributes {
 /** The RPC semantic-convention attributes of a call to `method`. */
 export function rpcAttributes(method: string, server: Attributes): Attributes {
   return { 'rpc.system': 'grpc', 'rpc.service': RPC_SERVICE, 'rpc.method': method, ...server };
+}
+/** The status number of an error (its gRPC status, else the one its code names, else UNKNOWN). */
+export function statusOf(error: AthenaError): number {
+  if (typeof error.status === 'number') return error.status;
+  const index = (GRPC_STATUS_NAMES as readonly string[]).indexOf(error.code);
+  return index > 0 ? index : 2;
 }

@@ -6,7 +6,7 @@
  * the call really ended.
  */
 import type { Attributes, Context, Span, Tracer } from '@opentelemetry/api';
-import { GRPC_STATUS_NAMES, type AthenaError } from '../errors.js';
+import type { AthenaError } from '../errors.js';
 import { KNOWN_MD5_LABEL, KNOWN_SHA1_LABEL } from '../labels.js';
 import type { ImageBatch, ImageItem, ItemFailure, Classified, Outcome } from '../model.js';
 import type { ClassifyEvent } from '../transport/contracts.js';
@@ -17,6 +17,7 @@ import {
   rpcAttributes,
   RPC_SERVICE,
   serverAttributes,
+  statusOf,
   tracerOf,
   type TelemetrySetup,
 } from './setup.js';
@@ -46,13 +47,6 @@ interface CallSpan {
   endedAt?: number;
   code?: number;
   error?: string;
-}
-
-/** The status number of an error (its gRPC status, else the one its code names, else UNKNOWN). */
-function statusOf(error: AthenaError): number {
-  if (typeof error.status === 'number') return error.status;
-  const index = (GRPC_STATUS_NAMES as readonly string[]).indexOf(error.code);
-  return index > 0 ? index : 2;
 }
 
 /**
