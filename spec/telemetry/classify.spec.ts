@@ -3,7 +3,7 @@
  * SDK in memory: one span per stream connection with the RPC attributes and final status, events on
  * injected resets, stalls, global errors and keepalives, and metrics equal to the counts of the run.
  */
-import { metrics, trace } from '@opentelemetry/api';
+import { context, metrics, ROOT_CONTEXT, trace, type Context, type ContextManager } from '@opentelemetry/api';
 import { concatMap, from, of, timer, map } from 'rxjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, HashType } from '../../src/generated/athena/models.js';
@@ -43,8 +43,8 @@ afterAll(async () => {
 async function traced(
   input: ClassifyInput[] | ReturnType<typeof from<ClassifyInput[]>>,
   options: Partial<ClassifyOptions> = {},
+  otel: Sdk = sdk(),
 ) {
-  const otel = sdk();
   const events: ClassifyEvent[] = [];
   const source = Array.isArray(input) ? from(input) : input;
   const result = await run(
@@ -67,6 +67,27 @@ const sum = (events: readonly ClassifyEvent[], type: ClassifyEvent['type']) =>
   events.filter((e) => e.type === type).length;
 const spanEvents = (otel: Sdk, name: string) =>
   otel.spans().flatMap((s) => s.events.filter((e) => e.name === name));
+
+/** A context manager for synchronous code: enough to see what is active when `classify` is subscribed. */
+function syncContextManager(): ContextManager {
+  let active: Context = ROOT_CONTEXT;
+  const manager: ContextManager = {
+    active: () => active,
+    with(ctx, fn, thisArg, ...args) {
+      const before = active;
+      active = ctx;
+      try {
+        return fn.call(thisArg, ...args);
+      } finally {
+        active = before;
+      }
+    },
+    bind: (_ctx, target) => target,
+    enable: () => manager,
+    disable: () => manager,
+  };
+  return manager;
+}
 
 describe('classify telemetry', () => {
   it('records one span for a clean run, and metrics equal to the counts of the run', async () => {
@@ -202,6 +223,28 @@ describe('classify telemetry', () => {
     } finally {
       trace.disable();
       metrics.disable();
+      await otel.shutdown();
+    }
+  });
+
+  it('makes the active span when classify is subscribed the parent of its stream spans', async () => {
+    expect(await loadOtelApi()).toBeDefined();
+    context.setGlobalContextManager(syncContextManager());
+    const otel = sdk();
+    try {
+      const parent = otel.tracerProvider.getTracer('spec').startSpan('batch job');
+      const { items } = makeItems('otel-parent', 8);
+      const result = context.with(trace.setSpan(context.active(), parent), () =>
+        traced(inBatches(items, 4), {}, otel),
+      );
+      const { error } = await result;
+      parent.end();
+      expect(error).toBeUndefined();
+      const stream = otel.spans().find((s) => s.name === SPAN);
+      expect(stream?.parentSpanContext?.spanId).toBe(parent.spanContext().spanId);
+      expect(stream?.spanContext().traceId).toBe(parent.spanContext().traceId);
+    } finally {
+      context.disable();
       await otel.shutdown();
     }
   });
