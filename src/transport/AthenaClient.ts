@@ -45,7 +45,7 @@ import { tokenCallCredentials } from './credentials.js';
 import { validateDeploymentId } from './deployments.js';
 import { encodeClassifyRequest } from './request-encoder.js';
 import { CLIENT_LANGUAGE, CLIENT_VERSION } from './version.js';
-import { telemetrySetup, type TelemetryOptions } from '../telemetry/setup.js';
+import { telemetrySetup, type TelemetryOptions } from '../telemetry/options.js';
 import { unaryTelemetry, type UnaryTelemetry } from '../telemetry/unary.js';
 
 /** The generated client, with requests of the stream encoded by {@link encodeClassifyRequest}. */

@@ -5,7 +5,7 @@ import { isRetryable, retryPolicy, type RetryPolicy } from '../backoff.js';
 import type { AthenaError } from '../../errors.js';
 import { MAX_ID_LENGTH } from './request.js';
 import { assertFunction, assertInteger, assertNumber, assertString } from '../validate.js';
-import { telemetrySetup, type TelemetryOptions, type TelemetrySetup } from '../../telemetry/setup.js';
+import { telemetrySetup, type TelemetryOptions, type TelemetrySetup } from '../../telemetry/options.js';
 
 /** The longest delay a timer can take (what `setTimeout` accepts). */
 const MAX_DELAY_MS = 2_147_483_647;
