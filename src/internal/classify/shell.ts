@@ -166,7 +166,7 @@ export function runSession(
     /** Subscribed: the first call opens before any input. */
     start: () => dispatch({ type: 'tick' }),
     input: (value: ClassifyInput) => {
-      telemetry?.input(value);
+      if (!closed) telemetry?.input(value);
       dispatch({ type: 'input', value });
     },
     end: (error?: { error: unknown }) =>
