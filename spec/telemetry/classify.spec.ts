@@ -249,9 +249,49 @@ describe('classify telemetry', () => {
     }
   });
 
+  it('with traceImages, records a span per image linked to the stream spans it was written on', async () => {
+    server.setFaults({ resetAfterOutputs: 10, errorRate: 0.2, latencyMs: [0, 5] });
+    const { items } = makeItems('otel-images', 40);
+    const { outcomes, events, error, otel } = await traced(inBatches(items, 8), { traceImages: true });
+    expect(error).toBeUndefined();
+    expect(outcomes).toHaveLength(40);
+    const streams = otel.spans().filter((s) => s.name === SPAN);
+    const streamIds = new Set(streams.map((s) => s.spanContext().spanId));
+    const images = otel.spans().filter((s) => s.name === 'athena.image');
+    expect(images.map((s) => s.attributes['athena.correlation_id']).sort()).toEqual(
+      items.map((i) => i.correlationId).sort(),
+    );
+    for (const span of images) {
+      expect(span.attributes['athena.ref']).toBeUndefined();
+      expect(span.links.length).toBeGreaterThan(0);
+      expect(span.links.length).toBe(span.events.filter((e) => e.name === 'written').length);
+      for (const link of span.links) expect(streamIds.has(link.context.spanId)).toBe(true);
+      const outcome = outcomes.find((o) => o.correlationId === span.attributes['athena.correlation_id']);
+      expect(span.attributes['athena.outcome']).toBe(outcome?.ok ? 'classified' : 'failed');
+      expect(span.status.code).toBe(outcome?.ok ? 0 : 2);
+    }
+    expect(count(outcomes, (o) => !o.ok)).toBeGreaterThan(0);
+    // Images written again after a reset carry a link to each connection that took them.
+    if (sum(events, 'resent') > 0) expect(images.some((s) => s.links.length > 1)).toBe(true);
+    await otel.shutdown();
+  }, 60_000);
+
+  it('puts an image ref on its span only with traceRefs', async () => {
+    const { items } = makeItems('otel-refs', 4);
+    const { error, otel } = await traced(inBatches(items, 4), { traceImages: true, traceRefs: true });
+    expect(error).toBeUndefined();
+    const refs = otel
+      .spans()
+      .filter((s) => s.name === 'athena.image')
+      .map((s) => s.attributes['athena.ref']);
+    expect(refs.sort()).toEqual(items.map((i) => i.ref).sort());
+    await otel.shutdown();
+  });
+
   it('refuses providers that are not providers when the operator is created', () => {
     const base = { deploymentId: 'd', affiliate: 'a' };
     expect(() => classify(client, { ...base, tracerProvider: {} as never })).toThrow(TypeError);
     expect(() => classify(client, { ...base, meterProvider: { getMeter: 1 } as never })).toThrow(TypeError);
+    expect(() => classify(client, { ...base, traceImages: 'yes' as never })).toThrow(TypeError);
   });
 });

@@ -11,6 +11,7 @@ import { KNOWN_MD5_LABEL, KNOWN_SHA1_LABEL } from '../labels.js';
 import type { ImageBatch, ImageItem, ItemFailure, Classified, Outcome } from '../model.js';
 import type { ClassifyEvent } from '../transport/contracts.js';
 import { otelApi } from './api.js';
+import { imageSpans } from './images.js';
 import { instrumentsOf, type Instruments } from './instruments.js';
 import {
   meterOf,
@@ -32,6 +33,8 @@ export interface StreamTelemetry {
   ended(stream: number, error: AthenaError | undefined): void;
   cancelled(stream: number): void;
   event(event: ClassifyEvent): void;
+  /** A request with these correlation ids was written on call `stream`. */
+  written(stream: number, ids: readonly string[]): void;
   input(value: ImageItem | ImageBatch | ItemFailure | Classified): void;
   outcome(outcome: Outcome): void;
   /** The step that raised the last events has run: calls that ended get their spans ended. */
@@ -57,6 +60,7 @@ export function streamTelemetry(
   setup: TelemetrySetup,
   target: string | undefined,
   deploymentId: string,
+  traceImages: { readonly images: boolean; readonly refs: boolean } = { images: false, refs: false },
 ): StreamTelemetry | undefined {
   const tracer: Tracer | undefined = tracerOf(setup);
   const meter = meterOf(setup);
@@ -70,6 +74,8 @@ export function streamTelemetry(
   };
   const metricAttributes = rpcAttributes('Classify', server);
   const calls: CallSpan[] = [];
+  const images =
+    traceImages.images && tracer !== undefined ? imageSpans(tracer, parent, traceImages.refs) : undefined;
   let inflight = 0;
 
   const current = (): CallSpan | undefined => calls[calls.length - 1];
@@ -133,12 +139,17 @@ export function streamTelemetry(
           return;
       }
     },
+    written(stream, ids) {
+      images?.written(ids, calls.find((c) => c.stream === stream)?.span);
+    },
     input(value) {
+      images?.input(value);
       const n = value.kind === 'batch' ? value.items.length : 1;
       inflight += n;
       metrics?.inflight.add(n, metricAttributes);
     },
     outcome(outcome) {
+      images?.outcome(outcome);
       inflight -= 1;
       if (metrics === undefined) return;
       metrics.inflight.add(-1, metricAttributes);
@@ -165,6 +176,7 @@ export function streamTelemetry(
       const now = Date.now();
       for (const call of calls) finish(call, now, CANCELLED);
       telemetry.settle();
+      images?.close();
       if (inflight !== 0) metrics?.inflight.add(-inflight, metricAttributes);
       inflight = 0;
     },

@@ -4,7 +4,7 @@ import type { ClassifyEvent } from '../../transport/contracts.js';
 import { isRetryable, retryPolicy, type RetryPolicy } from '../backoff.js';
 import type { AthenaError } from '../../errors.js';
 import { MAX_ID_LENGTH } from './request.js';
-import { assertFunction, assertInteger, assertNumber, assertString } from '../validate.js';
+import { assertBoolean, assertFunction, assertInteger, assertNumber, assertString } from '../validate.js';
 import { telemetrySetup, type TelemetryOptions, type TelemetrySetup } from '../../telemetry/options.js';
 
 /** The longest delay a timer can take (what `setTimeout` accepts). */
@@ -75,6 +75,13 @@ export interface ClassifyOptions extends TelemetryOptions {
   readonly scheduler?: SchedulerLike;
   /** Source of backoff jitter in [0, 1) (default `Math.random`). */
   readonly random?: () => number;
+  /**
+   * A span `athena.image` per image, from intake to outcome, linked to the stream spans it was
+   * written on (default false: only stream spans).
+   */
+  readonly traceImages?: boolean;
+  /** Put each image's `ref` on its span as `athena.ref` (default false: refs can be private paths or URLs). */
+  readonly traceRefs?: boolean;
 }
 
 /** The validated options with their defaults filled in. */
@@ -94,6 +101,7 @@ export interface ClassifyConfig {
   readonly scheduler: SchedulerLike;
   readonly random: () => number;
   readonly telemetry: TelemetrySetup;
+  readonly traceImages: { readonly images: boolean; readonly refs: boolean };
 }
 
 /** Checks the options of `classify` when the operator is created; throws TypeError/RangeError. */
@@ -122,6 +130,10 @@ export function classifyConfig(options: ClassifyOptions): ClassifyConfig {
     scheduler: options.scheduler ?? asyncScheduler,
     random: assertFunction<() => number>('random', options.random ?? Math.random),
     telemetry: telemetrySetup(options),
+    traceImages: {
+      images: assertBoolean('traceImages', options.traceImages ?? false),
+      refs: assertBoolean('traceRefs', options.traceRefs ?? false),
+    },
   };
 }
 

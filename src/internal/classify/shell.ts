@@ -38,7 +38,12 @@ export function runSession(
   let running = false;
   let closed = false;
   // Undefined when nothing would record it: every report below is then one branch.
-  const telemetry = streamTelemetry(config.telemetry, client.address, config.deploymentId);
+  const telemetry = streamTelemetry(
+    config.telemetry,
+    client.address,
+    config.deploymentId,
+    config.traceImages,
+  );
 
   function dispatch(event: Incoming): void {
     queue.push({ ...event, now: scheduler.now() } as SessionEvent);
@@ -68,6 +73,11 @@ export function runSession(
         const request = classifyRequest(config.deploymentId, [...effect.inputs]);
         if (effect.request >= 0) call.sent.set(request, effect.request);
         call.writer.next(request);
+        if (effect.inputs.length > 0)
+          telemetry?.written(
+            effect.stream,
+            effect.inputs.map((input) => input.correlationId),
+          );
         if (effect.request >= 0 && client.acknowledgesWrites !== true) {
           call.sent.delete(request);
           dispatch({ type: 'written', stream: effect.stream, request: effect.request });
