@@ -79,7 +79,8 @@ export { DEFAULT_RECONNECT_POLICY };
  *   `stallTimeoutMs` (30 000, 0 for none), `closeTimeoutMs` (10 000), `reconnect`
  *   (`DEFAULT_RECONNECT_POLICY`), `ordered` (false), `retry` (none),
  *   `events` and `foreign` observers, `scheduler` (`asyncScheduler`), `random` (`Math.random`),
- *   `tracerProvider` and `meterProvider` (the global OpenTelemetry providers; see docs/observability.md).
+ *   `tracerProvider` and `meterProvider` (the global OpenTelemetry providers; see docs/observability.md),
+ *   `traceImages` (false: a span per image too) and `traceRefs` (false: put refs on image spans).
  * @throws TypeError or RangeError when an option is invalid.
  */
 export function classify(
