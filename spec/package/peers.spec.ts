@@ -16,12 +16,22 @@ import { installConsumer, packCheckout, root, run, type Run } from '../support/p
  */
 const CONSUMERS = {
   oldest: {
-    dependencies: { '@nestjs/common': '^10.0.0', '@nestjs/core': '^10.0.0', rxjs: '7.8.0' },
-    majors: { '@nestjs/common': 10, '@nestjs/core': 10, rxjs: 7 },
+    dependencies: {
+      '@nestjs/common': '^10.0.0',
+      '@nestjs/core': '^10.0.0',
+      '@opentelemetry/api': '1.3.0',
+      rxjs: '7.8.0',
+    },
+    majors: { '@nestjs/common': 10, '@nestjs/core': 10, '@opentelemetry/api': 1, rxjs: 7 },
   },
   newest: {
-    dependencies: { '@nestjs/common': '^12.0.0', '@nestjs/core': '^12.0.0', rxjs: '^7.8.0' },
-    majors: { '@nestjs/common': 12, '@nestjs/core': 12, rxjs: 7 },
+    dependencies: {
+      '@nestjs/common': '^12.0.0',
+      '@nestjs/core': '^12.0.0',
+      '@opentelemetry/api': '^1.9.0',
+      rxjs: '^7.8.0',
+    },
+    majors: { '@nestjs/common': 12, '@nestjs/core': 12, '@opentelemetry/api': 1, rxjs: 7 },
   },
 } as const;
 type ConsumerName = keyof typeof CONSUMERS;

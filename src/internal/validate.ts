@@ -36,6 +36,11 @@ export function assertString(name: string, value: unknown, { allowEmpty = false 
   return value;
 }
 
+export function assertBoolean(name: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new TypeError(`${name} must be a boolean, got ${describe(value)}`);
+  return value;
+}
+
 export function assertFunction<T extends (...args: never[]) => unknown>(name: string, value: unknown): T {
   if (typeof value !== 'function') throw new TypeError(`${name} must be a function, got ${describe(value)}`);
   return value as T;

@@ -56,6 +56,9 @@ export { DEFAULT_RECONNECT_POLICY };
  *   connection or a token counts against it. `UNAUTHENTICATED` is tried once more at once. When the
  *   budget is spent, or at once for other statuses, every item taken in fails at stage `transport`,
  *   then the run errors, saying how many inputs were never read.
+ * - With OpenTelemetry (`@opentelemetry/api` installed and a provider given or registered), each
+ *   stream connection is a span `athena.ClassifierService/Classify` with events for reconnects,
+ *   stalls, global errors and keepalives, and outcomes, reconnects and payloads are counted.
  * - The `events` and `foreign` observers never affect outcomes: what they throw is reported as an
  *   unhandled error.
  *
@@ -75,7 +78,9 @@ export { DEFAULT_RECONNECT_POLICY };
  *   characters); `maxInFlight` (256), `itemTimeoutMs` (120 000), `keepaliveMs` (15 000, 0 for none),
  *   `stallTimeoutMs` (30 000, 0 for none), `closeTimeoutMs` (10 000), `reconnect`
  *   (`DEFAULT_RECONNECT_POLICY`), `ordered` (false), `retry` (none),
- *   `events` and `foreign` observers, `scheduler` (`asyncScheduler`), `random` (`Math.random`).
+ *   `events` and `foreign` observers, `scheduler` (`asyncScheduler`), `random` (`Math.random`),
+ *   `tracerProvider` and `meterProvider` (the global OpenTelemetry providers; see docs/observability.md),
+ *   `traceImages` (false: a span per image too) and `traceRefs` (false: put refs on image spans).
  * @throws TypeError or RangeError when an option is invalid.
  */
 export function classify(

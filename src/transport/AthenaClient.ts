@@ -57,6 +57,8 @@ import { tokenCallCredentials } from './credentials.js';
 import { validateDeploymentId } from './deployments.js';
 import { encodeClassifyRequest } from './request-encoder.js';
 import { CLIENT_LANGUAGE, CLIENT_VERSION } from './version.js';
+import { telemetrySetup, type TelemetryOptions } from '../telemetry/options.js';
+import { unaryTelemetry, type UnaryTelemetry } from '../telemetry/unary.js';
 
 /** The generated client, with requests of the stream encoded by {@link encodeClassifyRequest}. */
 const ServiceClient = makeGenericClientConstructor(
@@ -67,8 +69,12 @@ const ServiceClient = makeGenericClientConstructor(
   'athena.ClassifierService',
 ) as unknown as typeof ClassifierServiceClient;
 
-/** Options of {@link AthenaClient}. */
-export interface AthenaClientOptions {
+/**
+ * Options of {@link AthenaClient}. `tracerProvider` and `meterProvider` (default: the global providers
+ * of `@opentelemetry/api`, when installed) receive a span per `ClassifySingle` and `ListDeployments`
+ * call and their metrics; the spans of `classify` streams are configured on `classify`.
+ */
+export interface AthenaClientOptions extends TelemetryOptions {
   /** gRPC target, `host:port` (default `api.athena-risk-intelligence.com:443`). */
   readonly address?: string;
   /** Where the bearer token comes from; calls carry `authorization: <tokenType> <accessToken>`. */
@@ -117,6 +123,7 @@ export class AthenaClient implements ClassifyStreamClient, ClassifySingleClient 
   private readonly deadlineMs: number;
   private readonly connectTimeoutMs: number;
   private readonly open = new Set<(error: AthenaError) => void>();
+  private readonly telemetry: UnaryTelemetry;
   private closed = false;
 
   constructor(options: AthenaClientOptions = {}) {
@@ -148,6 +155,7 @@ export class AthenaClient implements ClassifyStreamClient, ClassifySingleClient 
           'or allowInsecureCredentials: true',
       );
     }
+    this.telemetry = unaryTelemetry(telemetrySetup(options), this.address);
     this.tokens = options.credentials === undefined ? undefined : tokenLease(options.credentials);
     this.callOptions = this.tokens === undefined ? {} : { credentials: tokenCallCredentials(this.tokens) };
     this.grpc = new ServiceClient(this.address, channelCredentials(insecure, options.rootCerts), {
@@ -163,11 +171,16 @@ export class AthenaClient implements ClassifyStreamClient, ClassifySingleClient 
 
   /** The active deployments with their backlog (`ListDeployments`). */
   listDeployments(): Observable<Deployment[]> {
-    return this.unary<{ deployments: Deployment[] }>(
-      'ListDeployments',
-      this.deadlineMs,
-      (metadata, options, cb) => this.grpc.listDeployments({}, metadata, options, cb),
-    ).pipe(map((response) => response.deployments));
+    return this.telemetry
+      .call(
+        'ListDeployments',
+        this.unary<{ deployments: Deployment[] }>(
+          'ListDeployments',
+          this.deadlineMs,
+          (metadata, options, cb) => this.grpc.listDeployments({}, metadata, options, cb),
+        ),
+      )
+      .pipe(map((response) => response.deployments));
   }
 
   /** Classifies one image without a deployment (`ClassifySingle`); errors of the image come in the output. */
@@ -176,8 +189,12 @@ export class AthenaClient implements ClassifyStreamClient, ClassifySingleClient 
     options: ClassifySingleOptions = {},
   ): Observable<ClassificationOutput> {
     const deadlineMs = assertInteger('deadlineMs', options.deadlineMs ?? this.deadlineMs, 1);
-    return this.unary<ClassificationOutput>('ClassifySingle', deadlineMs, (metadata, callOptions, cb) =>
-      this.grpc.classifySingle(input, metadata, callOptions, cb),
+    return this.telemetry.call(
+      'ClassifySingle',
+      this.unary<ClassificationOutput>('ClassifySingle', deadlineMs, (metadata, callOptions, cb) =>
+        this.grpc.classifySingle(input, metadata, callOptions, cb),
+      ),
+      input.data.length,
     );
   }
 
@@ -304,7 +321,7 @@ export class AthenaClient implements ClassifyStreamClient, ClassifySingleClient 
     return defer(() => {
       if (this.closed) return throwError(() => new AthenaError('CLOSED', 'the client is closed'));
       const token$: Observable<AccessToken | undefined> =
-        this.tokens?.ready() ?? defer(async () => undefined);
+        this.tokens === undefined ? defer(async () => undefined) : this.telemetry.auth(this.tokens.ready());
       const connectMs =
         deadline === undefined
           ? this.connectTimeoutMs
@@ -351,17 +368,22 @@ export class AthenaClient implements ClassifyStreamClient, ClassifySingleClient 
               ),
           }),
           concatMap((token) =>
-            unaryCall<T>(operation, this.track, (cb) =>
-              // The call carries the token it was prepared with, so a refusal names the token it refused.
-              start(this.metadata(), { ...this.callOptionsFor(token), deadline }, cb),
-            ).pipe(
-              catchError((error: unknown) => {
-                const typed = callError(error, operation);
-                if (retry && typed.code === 'UNAUTHENTICATED' && this.tokens?.invalidate(token))
-                  return attempt(false);
-                return throwError(() => typed);
-              }),
-            ),
+            this.telemetry
+              .rpc(
+                operation,
+                unaryCall<T>(operation, this.track, (cb) =>
+                  // The call carries the token it was prepared with, so a refusal names the token it refused.
+                  start(this.metadata(), { ...this.callOptionsFor(token), deadline }, cb),
+                ),
+              )
+              .pipe(
+                catchError((error: unknown) => {
+                  const typed = callError(error, operation);
+                  if (retry && typed.code === 'UNAUTHENTICATED' && this.tokens?.invalidate(token))
+                    return attempt(false);
+                  return throwError(() => typed);
+                }),
+              ),
           ),
         );
       return attempt(true);

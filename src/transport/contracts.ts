@@ -44,6 +44,8 @@ export interface ClassifyStreamHooks {
  * completes when the server ends the call.
  */
 export interface ClassifyStreamClient {
+  /** The gRPC target (`host:port`), when known: telemetry reports it as `server.address` and `server.port`. */
+  readonly address?: string;
   classifyStream(
     deploymentId: string,
     requests: Observable<ClassifyRequest>,

@@ -37,6 +37,7 @@ export {
 } from './clientCredentials.js';
 export { passwordGrant, type PasswordGrantOptions } from './passwordGrant.js';
 export { staticToken } from './staticToken.js';
+export type { MeterProviderLike, TelemetryOptions, TracerProviderLike } from '../telemetry/options.js';
 export type {
   AccessToken,
   TokenSource,

@@ -4,7 +4,8 @@ import type { ClassifyEvent } from '../../transport/contracts.js';
 import { isRetryable, retryPolicy, type RetryPolicy } from '../backoff.js';
 import type { AthenaError } from '../../errors.js';
 import { MAX_ID_LENGTH } from './request.js';
-import { assertFunction, assertInteger, assertNumber, assertString } from '../validate.js';
+import { assertBoolean, assertFunction, assertInteger, assertNumber, assertString } from '../validate.js';
+import { telemetrySetup, type TelemetryOptions, type TelemetrySetup } from '../../telemetry/options.js';
 
 /** The longest delay a timer can take (what `setTimeout` accepts). */
 const MAX_DELAY_MS = 2_147_483_647;
@@ -31,8 +32,11 @@ export const DEFAULT_RECONNECT_POLICY: Readonly<Partial<RetryPolicy>> = Object.f
   retryable: isReconnectable,
 });
 
-/** Options of `classify`. */
-export interface ClassifyOptions {
+/**
+ * Options of `classify`. `tracerProvider` and `meterProvider` (default: the global providers of
+ * `@opentelemetry/api`, when installed) receive a span per stream connection and the run's metrics.
+ */
+export interface ClassifyOptions extends TelemetryOptions {
   /** Deployment the stream is opened for: non-empty, at most 63 characters. */
   readonly deploymentId: string;
   /** Affiliate sent with every input (required by the service for access control and billing). */
@@ -71,6 +75,13 @@ export interface ClassifyOptions {
   readonly scheduler?: SchedulerLike;
   /** Source of backoff jitter in [0, 1) (default `Math.random`). */
   readonly random?: () => number;
+  /**
+   * A span `athena.image` per image, from intake to outcome, linked to the stream spans it was
+   * written on (default false: only stream spans).
+   */
+  readonly traceImages?: boolean;
+  /** Put each image's `ref` on its span as `athena.ref` (default false: refs can be private paths or URLs). */
+  readonly traceRefs?: boolean;
 }
 
 /** The validated options with their defaults filled in. */
@@ -89,6 +100,8 @@ export interface ClassifyConfig {
   readonly foreign: (output: ClassificationOutput) => void;
   readonly scheduler: SchedulerLike;
   readonly random: () => number;
+  readonly telemetry: TelemetrySetup;
+  readonly traceImages: { readonly images: boolean; readonly refs: boolean };
 }
 
 /** Checks the options of `classify` when the operator is created; throws TypeError/RangeError. */
@@ -116,6 +129,11 @@ export function classifyConfig(options: ClassifyOptions): ClassifyConfig {
     foreign: (output) => guarded(() => foreign?.next?.(output)),
     scheduler: options.scheduler ?? asyncScheduler,
     random: assertFunction<() => number>('random', options.random ?? Math.random),
+    telemetry: telemetrySetup(options),
+    traceImages: {
+      images: assertBoolean('traceImages', options.traceImages ?? false),
+      refs: assertBoolean('traceRefs', options.traceRefs ?? false),
+    },
   };
 }
 

@@ -9,6 +9,7 @@ import { AthenaError } from '../../errors.js';
 import type { ClassifyRequest } from '../../generated/athena/models.js';
 import type { Outcome } from '../../model.js';
 import type { ClassifyStreamClient } from '../../transport/contracts.js';
+import { streamTelemetry } from '../../telemetry/stream.js';
 import type { ClassifyConfig } from './options.js';
 import { classifyRequest } from './request.js';
 import { initialState, type ClassifyInput, type Effect, type SessionEvent } from './state.js';
@@ -36,6 +37,13 @@ export function runSession(
   let alarm: Subscription | undefined;
   let running = false;
   let closed = false;
+  // Undefined when nothing would record it: every report below is then one branch.
+  const telemetry = streamTelemetry(
+    config.telemetry,
+    client.address,
+    config.deploymentId,
+    config.traceImages,
+  );
 
   function dispatch(event: Incoming): void {
     queue.push({ ...event, now: scheduler.now() } as SessionEvent);
@@ -50,6 +58,7 @@ export function runSession(
     } finally {
       running = false;
       queue.length = 0;
+      telemetry?.settle();
     }
   }
 
@@ -64,6 +73,11 @@ export function runSession(
         const request = classifyRequest(config.deploymentId, [...effect.inputs]);
         if (effect.request >= 0) call.sent.set(request, effect.request);
         call.writer.next(request);
+        if (effect.inputs.length > 0)
+          telemetry?.written(
+            effect.stream,
+            effect.inputs.map((input) => input.correlationId),
+          );
         if (effect.request >= 0 && client.acknowledgesWrites !== true) {
           call.sent.delete(request);
           dispatch({ type: 'written', stream: effect.stream, request: effect.request });
@@ -75,10 +89,12 @@ export function runSession(
       case 'cancel':
         return cancel(effect.stream);
       case 'emit':
+        telemetry?.outcome(effect.outcome);
         subscriber.next(effect.outcome);
         effect.outcome.lease?.release();
         return;
       case 'event':
+        telemetry?.event(effect.event);
         return config.emit(effect.event);
       case 'foreign':
         return config.foreign(effect.output);
@@ -123,9 +139,11 @@ export function runSession(
     // The call is registered before the client is asked, so that what it does at once finds it.
     const call: Call = { subscription: new Subscription(), writer: undefined, sent };
     calls.set(stream, call);
+    telemetry?.opened(stream);
     const ended = (error: AthenaError | undefined) => {
       if (calls.get(stream) !== call) return;
       calls.delete(stream);
+      telemetry?.ended(stream, error);
       dispatch({ type: 'ended', stream, error });
     };
     call.subscription.add(
@@ -141,6 +159,7 @@ export function runSession(
     const call = calls.get(stream);
     if (call === undefined) return;
     calls.delete(stream);
+    telemetry?.cancelled(stream);
     call.writer = undefined;
     call.subscription.unsubscribe();
   }
@@ -150,12 +169,16 @@ export function runSession(
     alarm?.unsubscribe();
     alarm = undefined;
     for (const stream of [...calls.keys()]) cancel(stream);
+    telemetry?.close();
   }
 
   return {
     /** Subscribed: the first call opens before any input. */
     start: () => dispatch({ type: 'tick' }),
-    input: (value: ClassifyInput) => dispatch({ type: 'input', value }),
+    input: (value: ClassifyInput) => {
+      if (!closed) telemetry?.input(value);
+      dispatch({ type: 'input', value });
+    },
     end: (error?: { error: unknown }) =>
       dispatch(error ? { type: 'input-end', error } : { type: 'input-end' }),
     /** Unsubscribed: cancel every call and the timer; nothing more is written or emitted. */
