@@ -6,8 +6,7 @@
  */
 import type { Context, Span, Tracer } from '@opentelemetry/api';
 import type { ImageBatch, ImageItem, ItemFailure, Classified, Outcome } from '../model.js';
-
-const STATUS_ERROR = 2;
+import { STATUS_ERROR } from './setup.js';
 
 /** What the stream telemetry reports to the per-image spans. */
 export interface ImageSpans {

@@ -56,3 +56,9 @@ export function statusOf(error: AthenaError): number {
   const index = (GRPC_STATUS_NAMES as readonly string[]).indexOf(error.code);
   return index > 0 ? index : 2;
 }
+
+/** `SpanKind.CLIENT` and `SpanStatusCode.ERROR` of the API, as numbers: the API is loaded lazily. */
+export const SPAN_KIND_CLIENT = 2;
+export const STATUS_ERROR = 2;
+/** The gRPC status a call gets when it is given up before it answered. */
+export const GRPC_CANCELLED = 1;

@@ -21,11 +21,10 @@ import {
   statusOf,
   tracerOf,
   type TelemetrySetup,
+  GRPC_CANCELLED,
+  SPAN_KIND_CLIENT,
+  STATUS_ERROR,
 } from './setup.js';
-
-const SPAN_KIND_CLIENT = 2;
-const STATUS_ERROR = 2;
-const CANCELLED = 1;
 
 /** What the shell reports to telemetry; every method is cheap and never throws. */
 export interface StreamTelemetry {
@@ -103,7 +102,7 @@ export function streamTelemetry(
     },
     cancelled(stream) {
       const call = calls.find((c) => c.stream === stream);
-      if (call) finish(call, Date.now(), CANCELLED);
+      if (call) finish(call, Date.now(), GRPC_CANCELLED);
     },
     event(event) {
       switch (event.type) {
@@ -174,7 +173,7 @@ export function streamTelemetry(
     },
     close() {
       const now = Date.now();
-      for (const call of calls) finish(call, now, CANCELLED);
+      for (const call of calls) finish(call, now, GRPC_CANCELLED);
       telemetry.settle();
       images?.close();
       if (inflight !== 0) metrics?.inflight.add(-inflight, metricAttributes);
@@ -184,7 +183,7 @@ export function streamTelemetry(
 
   function end(call: CallSpan): void {
     const at = call.endedAt ?? Date.now();
-    const code = call.code ?? CANCELLED;
+    const code = call.code ?? GRPC_CANCELLED;
     metrics?.rpcDuration.record(Math.max(0, at - call.startedAt), {
       ...metricAttributes,
       'rpc.grpc.status_code': code,

@@ -16,11 +16,10 @@ import {
   statusOf,
   tracerOf,
   type TelemetrySetup,
+  GRPC_CANCELLED,
+  SPAN_KIND_CLIENT,
+  STATUS_ERROR,
 } from './setup.js';
-
-const SPAN_KIND_CLIENT = 2;
-const STATUS_ERROR = 2;
-const CANCELLED = 1;
 
 /** Wrappers that record what an Observable of a call does; each returns its input when nothing records. */
 export interface UnaryTelemetry {
@@ -37,7 +36,7 @@ function watch<T>(
   source: Observable<T>,
   done: (code: number, failure: string | undefined) => void,
 ): Observable<T> {
-  let code = CANCELLED;
+  let code = GRPC_CANCELLED;
   let failure: string | undefined;
   return source.pipe(
     tap({
