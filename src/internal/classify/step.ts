@@ -5,7 +5,7 @@
 import { AthenaError } from '../../errors.js';
 import { toFailure } from '../../model.js';
 import { onResponse } from './answers.js';
-import { closeDraft, currentStream, openDraft, release, settle, type Draft } from './draft.js';
+import { closeDraft, currentStream, openDraft, releaseRequest, settle, type Draft } from './draft.js';
 import { intake } from './intake.js';
 import { checkTimers, nextWake, watchQuiet } from './timers.js';
 import { giveUp, onEnded, onOpened, onWritten, type Verdict } from './stream.js';
@@ -150,11 +150,8 @@ function finish(d: Draft): void {
 function fail(d: Draft, cause: AthenaError): void {
   const stream = currentStream(d);
   if (stream !== undefined) d.fx.push({ type: 'cancel', stream });
-  for (const request of [...d.holding.keys()]) {
-    const held = d.holding.get(request) ?? [];
-    d.holding.delete(request);
-    for (const h of held) release(d, h);
-  }
+  // The call is cancelled: no request's bytes are held any more.
+  for (const request of [...d.holding.keys()]) releaseRequest(d, request);
   d.requests.clear();
   const entries = [...d.entries.values()].sort((a, b) => a.seq - b.seq);
   for (const entry of entries) settle(d, entry, toFailure(entry.item, 'transport', cause));
