@@ -1,7 +1,7 @@
 import { Metadata, status } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AthenaError } from '../src/errors.js';
-import { forgetSecrets, registerSecret } from '../src/internal/secrets.js';
+import { forgetSecrets, registerSecret } from '../src/internal/secrets/scrub.js';
 
 afterEach(() => forgetSecrets());
 

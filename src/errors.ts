@@ -6,7 +6,7 @@
  * error is built (see {@link redactUrl}), and text a peer sent (a status's details, a service error's
  * message) is scrubbed of every secret the library holds and cut to about 1 KB.
  */
-import { scrubText } from './internal/secrets.js';
+import { scrubText } from './internal/secrets/scrub.js';
 
 /** gRPC status names, numbered as gRPC numbers them (`status` carries the number). */
 export const GRPC_STATUS_NAMES = [

@@ -42,7 +42,7 @@ export {
   type Outcome,
   type RailwayValue,
 } from './model.js';
-export { type SourceEvent, type SourceFlowOptions, type WindowStallEvent } from './internal/flow-stall.js';
+export { type SourceEvent, type SourceFlowOptions, type WindowStallEvent } from './internal/flow/stall.js';
 export {
   errorCodeName,
   failureCodeName,

@@ -14,7 +14,7 @@
  * ```
  */
 import { AthenaError, type ServiceErrorCode } from './errors.js';
-import { scrubText } from './internal/secrets.js';
+import { scrubText } from './internal/secrets/scrub.js';
 import {
   ErrorCode,
   type ClassificationError,

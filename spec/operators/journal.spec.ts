@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AthenaError } from '../../src/errors.js';
 import { toFailure, type Classified, type Outcome } from '../../src/model.js';
 import { journal, type JournalWriter } from '../../src/operators/journal.js';
-import { INITIAL_SYNC_STATE, syncStep } from '../../src/internal/journal-sync.js';
+import { INITIAL_SYNC_STATE, syncStep } from '../../src/internal/journal/sync.js';
 
 const classified = (ref: string, meta?: Record<string, unknown>): Classified => ({
   kind: 'classified',

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { take, toArray, lastValueFrom } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ItemOrFailure } from '../../src/model.js';
-import type { ReadFile } from '../../src/internal/file-read.js';
+import type { ReadFile } from '../../src/internal/input/file-read.js';
 import { fromDirectory } from '../../src/sources/fromDirectory.js';
 import { collect, summary, tempDir, ticks, waitFor } from './helpers.js';
 

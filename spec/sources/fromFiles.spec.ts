@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ItemOrFailure } from '../../src/model.js';
 import { releaseLeases } from '../../src/operators/releaseLeases.js';
 import { fromFiles } from '../../src/sources/fromFiles.js';
-import type { ReadFile } from '../../src/internal/file-read.js';
+import type { ReadFile } from '../../src/internal/input/file-read.js';
 import { collect, summary, tempDir, ticks, waitFor } from './helpers.js';
 
 let dir: string;

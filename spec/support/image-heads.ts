@@ -1,5 +1,5 @@
 /** Bytes that start like an image and are nothing more, for tests of judging an input from its first bytes. */
-import { HEAD_BYTES } from '../../src/internal/source-limits.js';
+import { HEAD_BYTES } from '../../src/internal/input/limits.js';
 
 /** A JPEG whose frame header declares `width` x `height`, padded with zeros to `size` bytes. */
 export function jpegHead(width: number, height: number, size = HEAD_BYTES + 1): Uint8Array {

@@ -1,12 +1,12 @@
 import { AthenaError } from '../errors.js';
 import { concat, map, type Observable, Subject, takeUntil, type Subscription } from 'rxjs';
 import type { Outcome } from '../model.js';
-import type { SourceEvent } from '../internal/flow-stall.js';
+import type { SourceEvent } from '../internal/flow/stall.js';
 import { batch } from '../operators/batch.js';
 import { classify } from '../operators/classify.js';
 import { compress } from '../operators/compress.js';
 import { correlate } from '../operators/correlate.js';
-import { digestsMeta } from '../internal/journal-record.js';
+import { digestsMeta } from '../internal/journal/record.js';
 import { hashImage } from '../operators/hashImage.js';
 import { journal } from '../operators/journal.js';
 import { createProgress } from '../operators/progress.js';

@@ -1,6 +1,6 @@
 import { extname } from 'node:path';
 import { DEFAULT_IMAGE_EXTENSIONS } from '../sources/fromDirectory.js';
-import { walk } from '../internal/walk.js';
+import { walk } from '../internal/input/walk.js';
 
 const WANTED = new Set(DEFAULT_IMAGE_EXTENSIONS);
 

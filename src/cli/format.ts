@@ -1,4 +1,4 @@
-import { journalRecord } from '../internal/journal-record.js';
+import { journalRecord } from '../internal/journal/record.js';
 import { knownMatches, topLabel } from '../labels.js';
 import type { Outcome } from '../model.js';
 

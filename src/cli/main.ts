@@ -7,7 +7,7 @@ import { logVerbosity, setLogVerbosity } from '@grpc/grpc-js';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { firstValueFrom, ReplaySubject } from 'rxjs';
 import { AthenaError } from '../errors.js';
-import { cpuCount } from '../internal/validate.js';
+import { cpuCount } from '../internal/core/validate.js';
 import { DEFAULT_BROTLI_QUALITY } from '../operators/compress.js';
 import { LIBRARY_VERSION } from '../transport/version.js';
 import { classifyCommand } from './classify.js';

@@ -6,7 +6,7 @@ import {
   type Subscription,
 } from 'rxjs';
 import { type ImageBatch, type ImageItem } from '../model.js';
-import { assertFunction, assertInteger, assertNumber } from '../internal/validate.js';
+import { assertFunction, assertInteger, assertNumber } from '../internal/core/validate.js';
 
 export interface BatchOptions {
   /** Most images per batch, 1..1000. Default 32 (PROTOCOL.md suggests 10 to 50). */

@@ -1,11 +1,11 @@
 import { asyncScheduler, mergeMap, of, from, type OperatorFunction, type SchedulerLike } from 'rxjs';
 import { toFailure, type ImageItem, type ItemFailure, type Classified, type Outcome } from '../model.js';
 import type { ClassifySingleClient } from '../transport/contracts.js';
-import { retryPolicy, type RetryPolicy } from '../internal/backoff.js';
+import { retryPolicy, type RetryPolicy } from '../internal/retry/policy.js';
 import { checkItem } from '../internal/classify/request.js';
 import type { ClassifyInput } from '../internal/classify/state.js';
-import { classifySingleItem, releaseAfterEmit } from '../internal/classify-single.js';
-import { assertFunction, assertInteger, assertNumber, assertString } from '../internal/validate.js';
+import { classifySingleItem, releaseAfterEmit } from '../internal/classify/single.js';
+import { assertFunction, assertInteger, assertNumber, assertString } from '../internal/core/validate.js';
 
 /** Options of `classifyEach`. */
 export interface ClassifyEachOptions {

@@ -1,8 +1,8 @@
 import type * as Zlib from 'node:zlib';
 import { from, map, of, type ObservableInput, type OperatorFunction } from 'rxjs';
 import { RequestEncoding, type ItemOrFailure } from '../model.js';
-import { mapItems } from '../internal/item-work.js';
-import { assertFunction, assertInteger, cpuCount } from '../internal/validate.js';
+import { mapItems } from '../internal/work/item-work.js';
+import { assertFunction, assertInteger, cpuCount } from '../internal/core/validate.js';
 
 /** Compresses bytes with Brotli at a quality from 0 to 11. */
 export type BrotliWork = (data: Uint8Array, quality: number) => ObservableInput<Uint8Array>;

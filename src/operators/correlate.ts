@@ -1,8 +1,8 @@
 import { defer, from, map, of, type ObservableInput, type OperatorFunction } from 'rxjs';
 import { AthenaError } from '../errors.js';
 import { toFailure, type ImageItem, type ItemOrFailure, type Lease } from '../model.js';
-import { mapItems } from '../internal/item-work.js';
-import { assertFunction, describe } from '../internal/validate.js';
+import { mapItems } from '../internal/work/item-work.js';
+import { assertFunction, describe } from '../internal/core/validate.js';
 
 /** Where correlation ids come from: random UUIDs, the content's digest, or your own function. */
 export type CorrelationProvider = 'uuid' | 'content' | ((item: ImageItem, index: number) => string);

@@ -9,10 +9,10 @@ import {
   type CachedClassification,
   type DedupeCache,
   type DedupeCacheOptions,
-} from '../internal/dedupe-cache.js';
-import { createFlights } from '../internal/flights.js';
+} from '../internal/dedupe/cache.js';
+import { createFlights } from '../internal/dedupe/flights.js';
 
-import { assertFunction, assertString } from '../internal/validate.js';
+import { assertFunction, assertString } from '../internal/core/validate.js';
 
 export { createDedupeCache, type CachedClassification, type DedupeCache, type DedupeCacheOptions };
 

@@ -9,8 +9,8 @@ import {
   type ImageHash,
   type ItemOrFailure,
 } from '../model.js';
-import { mapItems } from '../internal/item-work.js';
-import { assertFunction, assertInteger } from '../internal/validate.js';
+import { mapItems } from '../internal/work/item-work.js';
+import { assertFunction, assertInteger } from '../internal/core/validate.js';
 
 /** Computes one digest of `data` as lowercase hex. */
 export type HashWork = (data: Uint8Array, type: HashType) => ObservableInput<string>;

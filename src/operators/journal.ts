@@ -22,10 +22,10 @@ import {
 } from 'rxjs';
 import { AthenaError } from '../errors.js';
 import type { Outcome } from '../model.js';
-import { openAppend, sourceFacts, writerStep as once, type JournalWriter } from '../internal/journal-io.js';
-import { journalLine, journalRecord, type SourceFacts } from '../internal/journal-record.js';
-import { INITIAL_SYNC_STATE, syncStep, type SyncInput } from '../internal/journal-sync.js';
-import { assertFunction, assertInteger, assertString } from '../internal/validate.js';
+import { openAppend, sourceFacts, writerStep as once, type JournalWriter } from '../internal/journal/io.js';
+import { journalLine, journalRecord, type SourceFacts } from '../internal/journal/record.js';
+import { INITIAL_SYNC_STATE, syncStep, type SyncInput } from '../internal/journal/sync.js';
+import { assertFunction, assertInteger, assertString } from '../internal/core/validate.js';
 
 export type { JournalWriter };
 

@@ -8,7 +8,7 @@ import {
   type SchedulerLike,
 } from 'rxjs';
 import { type Classified, type ItemFailure, type Outcome } from '../model.js';
-import { assertFunction } from '../internal/validate.js';
+import { assertFunction } from '../internal/core/validate.js';
 
 export interface PartitionErrorsOptions {
   /**

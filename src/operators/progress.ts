@@ -1,11 +1,11 @@
 import { Observable, timer, type MonoTypeOperatorFunction } from 'rxjs';
-import { type ProgressSnapshot } from '../internal/progress-snapshot.js';
-import { createProgressState } from '../internal/progress-state.js';
-import { type ProgressOptions, validateProgressOptions } from '../internal/progress-tracker.js';
-import { assertFunction } from '../internal/validate.js';
+import { type ProgressSnapshot } from '../internal/progress/snapshot.js';
+import { createProgressState } from '../internal/progress/state.js';
+import { type ProgressOptions, validateProgressOptions } from '../internal/progress/tracker.js';
+import { assertFunction } from '../internal/core/validate.js';
 
-export type { ProgressSnapshot, ProgressStatus } from '../internal/progress-snapshot.js';
-export { createProgress, type ProgressOptions, type ProgressTracker } from '../internal/progress-tracker.js';
+export type { ProgressSnapshot, ProgressStatus } from '../internal/progress/snapshot.js';
+export { createProgress, type ProgressOptions, type ProgressTracker } from '../internal/progress/tracker.js';
 
 /**
  * The operator form: passes outcomes through unchanged and hands `report` a {@link ProgressSnapshot}

@@ -15,10 +15,10 @@ import {
   type PrepareImageOptions,
 } from '../imaging/prepare.js';
 import { readImageHeader } from '../imaging/header.js';
-import { abortable } from '../internal/abortable.js';
-import { mapItems } from '../internal/item-work.js';
-import { pixelBudget, type BudgetGate } from '../internal/pixel-budget.js';
-import { assertFunction, assertInteger, cpuCount } from '../internal/validate.js';
+import { abortable } from '../internal/core/abortable.js';
+import { mapItems } from '../internal/work/item-work.js';
+import { pixelBudget, type BudgetGate } from '../internal/work/pixel-budget.js';
+import { assertFunction, assertInteger, cpuCount } from '../internal/core/validate.js';
 import { ImageFormat, RequestEncoding, toFailure, type ImageItem, type ItemOrFailure } from '../model.js';
 
 /** Prepares one image's bytes; `prepareImage` by default. May return a Promise or an Observable. */

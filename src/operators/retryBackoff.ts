@@ -9,10 +9,15 @@ import {
   type SchedulerLike,
 } from 'rxjs';
 import { AthenaError } from '../errors.js';
-import { backoffDelay, retryPolicy, shouldRetry, type RetryPolicy } from '../internal/backoff.js';
-import { assertFunction } from '../internal/validate.js';
+import { backoffDelay, retryPolicy, shouldRetry, type RetryPolicy } from '../internal/retry/policy.js';
+import { assertFunction } from '../internal/core/validate.js';
 
-export { DEFAULT_RETRY_POLICY, isRetryable, retryPolicy, type RetryPolicy } from '../internal/backoff.js';
+export {
+  DEFAULT_RETRY_POLICY,
+  isRetryable,
+  retryPolicy,
+  type RetryPolicy,
+} from '../internal/retry/policy.js';
 
 /** What {@link RetryBackoffOptions.onRetry} is told before each wait. */
 export interface RetryInfo {

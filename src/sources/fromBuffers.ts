@@ -1,9 +1,9 @@
 import { type Observable } from 'rxjs';
 import { type ItemOrFailure } from '../model.js';
-import { bufferItem, type NamedBuffer } from '../internal/buffer-item.js';
-import { fromPulled, isPullable, windowOption } from '../internal/flow.js';
-import { stallOptions, type SourceFlowOptions } from '../internal/flow-stall.js';
-import { limitOptions } from '../internal/source-limits.js';
+import { bufferItem, type NamedBuffer } from '../internal/input/buffer-item.js';
+import { fromPulled, isPullable, windowOption } from '../internal/flow/source.js';
+import { stallOptions, type SourceFlowOptions } from '../internal/flow/stall.js';
+import { limitOptions } from '../internal/input/limits.js';
 
 export type { NamedBuffer };
 

@@ -1,18 +1,18 @@
 import { extname } from 'node:path';
 import { type Observable } from 'rxjs';
 import { toFailure, type ItemOrFailure } from '../model.js';
-import { fileError, readFileItem, type ReadFile } from '../internal/file-read.js';
+import { fileError, readFileItem, type ReadFile } from '../internal/input/file-read.js';
 import {
   concurrencyOption,
   fromPulled,
   skipOption,
   windowOption,
   type SkipOptions,
-} from '../internal/flow.js';
-import { stallOptions, type SourceFlowOptions } from '../internal/flow-stall.js';
-import { limitOptions, type SourceLimitOptions } from '../internal/source-limits.js';
-import { assertFunction, assertString } from '../internal/validate.js';
-import { walk, type WalkEntry } from '../internal/walk.js';
+} from '../internal/flow/source.js';
+import { stallOptions, type SourceFlowOptions } from '../internal/flow/stall.js';
+import { limitOptions, type SourceLimitOptions } from '../internal/input/limits.js';
+import { assertFunction, assertString } from '../internal/core/validate.js';
+import { walk, type WalkEntry } from '../internal/input/walk.js';
 
 /** File extensions `fromDirectory` reads by default: the formats the service accepts. */
 export const DEFAULT_IMAGE_EXTENSIONS: readonly string[] = [

@@ -1,7 +1,7 @@
 import { type Observable } from 'rxjs';
 import { AthenaError } from '../errors.js';
 import { toFailure, type ItemOrFailure } from '../model.js';
-import { readFileItem, type ReadFile } from '../internal/file-read.js';
+import { readFileItem, type ReadFile } from '../internal/input/file-read.js';
 import {
   concurrencyOption,
   fromPulled,
@@ -9,10 +9,10 @@ import {
   skipOption,
   windowOption,
   type SkipOptions,
-} from '../internal/flow.js';
-import { stallOptions, type SourceFlowOptions } from '../internal/flow-stall.js';
-import { limitOptions, type SourceLimitOptions } from '../internal/source-limits.js';
-import { assertFunction } from '../internal/validate.js';
+} from '../internal/flow/source.js';
+import { stallOptions, type SourceFlowOptions } from '../internal/flow/stall.js';
+import { limitOptions, type SourceLimitOptions } from '../internal/input/limits.js';
+import { assertFunction } from '../internal/core/validate.js';
 
 export interface FromFilesOptions extends SourceFlowOptions, SourceLimitOptions, SkipOptions {
   /** Files read at once. Default 4. */

@@ -1,10 +1,10 @@
 import type { Readable } from 'node:stream';
 import { type Observable } from 'rxjs';
 import { type ItemOrFailure } from '../model.js';
-import { bufferItem, type NamedBuffer } from '../internal/buffer-item.js';
-import { stallOptions, type SourceFlowOptions } from '../internal/flow-stall.js';
-import { limitOptions } from '../internal/source-limits.js';
-import { fromPulled, windowOption } from '../internal/flow.js';
+import { bufferItem, type NamedBuffer } from '../internal/input/buffer-item.js';
+import { stallOptions, type SourceFlowOptions } from '../internal/flow/stall.js';
+import { limitOptions } from '../internal/input/limits.js';
+import { fromPulled, windowOption } from '../internal/flow/source.js';
 
 export interface FromReadableOptions extends SourceFlowOptions {
   /** Objects taken from the stream and not yet released (see `releaseLeases`). Default 32. */

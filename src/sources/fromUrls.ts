@@ -1,7 +1,7 @@
 import { type Observable } from 'rxjs';
 import { AthenaError, redactUrl } from '../errors.js';
 import { imageItem, toFailure, type ItemOrFailure } from '../model.js';
-import { backoffDelay, retryPolicy, shouldRetry, type RetryPolicy } from '../internal/backoff.js';
+import { backoffDelay, retryPolicy, shouldRetry, type RetryPolicy } from '../internal/retry/policy.js';
 import {
   concurrencyOption,
   fromPulled,
@@ -9,17 +9,17 @@ import {
   skipOption,
   windowOption,
   type SkipOptions,
-} from '../internal/flow.js';
-import { stallOptions, type SourceFlowOptions } from '../internal/flow-stall.js';
-import { limitOptions, type SourceLimitOptions } from '../internal/source-limits.js';
+} from '../internal/flow/source.js';
+import { stallOptions, type SourceFlowOptions } from '../internal/flow/stall.js';
+import { limitOptions, type SourceLimitOptions } from '../internal/input/limits.js';
 import {
   attemptOnce,
   sleep,
   type BodyReader,
   type FetchLike,
   type FetchResponse,
-} from '../internal/http-get.js';
-import { assertFunction, assertInteger } from '../internal/validate.js';
+} from '../internal/input/http-get.js';
+import { assertFunction, assertInteger } from '../internal/core/validate.js';
 
 export type { BodyReader, FetchLike, FetchResponse };
 

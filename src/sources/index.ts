@@ -16,9 +16,9 @@ export {
   type FromUrlsOptions,
 } from './fromUrls.js';
 export { openJournal, type Journal } from './openJournal.js';
-export { type ReadFile } from '../internal/file-read.js';
-export { DEFAULT_MAX_BYTES, type SourceLimitOptions } from '../internal/source-limits.js';
-export { type SkipOptions, type SkipRef } from '../internal/flow.js';
+export { type ReadFile } from '../internal/input/file-read.js';
+export { DEFAULT_MAX_BYTES, type SourceLimitOptions } from '../internal/input/limits.js';
+export { type SkipOptions, type SkipRef } from '../internal/flow/source.js';
 export {
   isFinalRecord,
   TRANSIENT_CODES,
@@ -27,10 +27,10 @@ export {
   type JournalFailure,
   type JournalRecord,
   type SourceFacts,
-} from '../internal/journal-record.js';
+} from '../internal/journal/record.js';
 export {
   DEFAULT_WINDOW_STALL_WARN_MS,
   type SourceEvent,
   type SourceFlowOptions,
   type WindowStallEvent,
-} from '../internal/flow-stall.js';
+} from '../internal/flow/stall.js';

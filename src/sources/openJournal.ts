@@ -1,8 +1,8 @@
 import { open, readFile, truncate } from 'node:fs/promises';
 import { AthenaError } from '../errors.js';
-import { unchanged } from '../internal/journal-io.js';
-import { isFinalRecord, parseJournal, type JournalRecord } from '../internal/journal-record.js';
-import { assertString } from '../internal/validate.js';
+import { unchanged } from '../internal/journal/io.js';
+import { isFinalRecord, parseJournal, type JournalRecord } from '../internal/journal/record.js';
+import { assertString } from '../internal/core/validate.js';
 
 /** A journal read back for resuming its run (see {@link openJournal}). */
 export interface Journal {

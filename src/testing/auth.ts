@@ -1,5 +1,5 @@
 import { type Metadata } from '@grpc/grpc-js';
-import { assertFunction } from '../internal/validate.js';
+import { assertFunction } from '../internal/core/validate.js';
 
 /**
  * Token checks of the embedded server. Each call must carry metadata

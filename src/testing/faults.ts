@@ -1,5 +1,5 @@
 import { ErrorCode, type ClassifyRequest } from '../generated/athena/models.js';
-import { assertFunction, assertInteger, assertNumber, assertString } from '../internal/validate.js';
+import { assertFunction, assertInteger, assertNumber, assertString } from '../internal/core/validate.js';
 import { type Random } from './prng.js';
 import { type InputProblem } from './validation.js';
 

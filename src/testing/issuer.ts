@@ -13,7 +13,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { errors, exportJWK, generateKeyPair, jwtVerify, SignJWT } from 'jose';
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
-import { assertInteger, assertString } from '../internal/validate.js';
+import { assertInteger, assertString } from '../internal/core/validate.js';
 import { type AthenaServerAuth } from './auth.js';
 import { type TokenVerifier } from './jwtVerifier.js';
 import { decideTokenRequest, parseOAuthClient, readTokenRequest, type OAuthClient } from './token-grant.js';

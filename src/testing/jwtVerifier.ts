@@ -1,5 +1,5 @@
 import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JSONWebKeySet } from 'jose';
-import { assertNumber, assertString } from '../internal/validate.js';
+import { assertNumber, assertString } from '../internal/core/validate.js';
 
 export interface JwtVerifierOptions {
   /** Where the provider publishes its keys (`<issuer>/.well-known/jwks.json`, `/jwks`, ...). */

@@ -6,7 +6,7 @@
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generate } from 'selfsigned';
-import { assertString } from '../internal/validate.js';
+import { assertString } from '../internal/core/validate.js';
 
 /** What {@link createSelfSignedTls} made: PEM texts, and the files when written to a folder. */
 export interface SelfSignedTls {

@@ -1,5 +1,5 @@
 import { ServerCredentials, status as Status, type ChannelOptions } from '@grpc/grpc-js';
-import { assertInteger, assertNumber, assertString } from '../internal/validate.js';
+import { assertInteger, assertNumber, assertString } from '../internal/core/validate.js';
 import { startTokenIssuer, withIssuerAuth, type TokenIssuer, type TokenIssuerOptions } from './issuer.js';
 import { listen, type Listening } from './listener.js';
 import { createAthenaService, type AthenaService, type AthenaServiceOptions } from './service.js';

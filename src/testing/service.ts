@@ -1,7 +1,7 @@
 import { status as Status } from '@grpc/grpc-js';
 import { type SchedulerLike } from 'rxjs';
 import { type ClassifierServiceServer } from '../generated/athena/athena.js';
-import { assertNumber } from '../internal/validate.js';
+import { assertNumber } from '../internal/core/validate.js';
 import { createAuthorizer, type AthenaServerAuth } from './auth.js';
 import { serveClassify } from './classify-stream.js';
 import { type ServiceContext, type StreamAbort } from './context.js';

@@ -33,7 +33,7 @@ import {
   type ClassifyResponse,
   type Deployment,
 } from '../generated/athena/models.js';
-import { assertInteger, assertString } from '../internal/validate.js';
+import { assertInteger, assertString } from '../internal/core/validate.js';
 import { bidiCall, callError, type TrackCall, unaryCall } from './calls.js';
 import {
   DEFAULT_ADDRESS,

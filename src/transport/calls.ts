@@ -5,7 +5,7 @@
 import { type ClientDuplexStream, type ClientUnaryCall, type ServiceError } from '@grpc/grpc-js';
 import { Observable, Subscription } from 'rxjs';
 import { AthenaError, GRPC_STATUS_NAMES } from '../errors.js';
-import { scrubText } from '../internal/secrets.js';
+import { scrubText } from '../internal/secrets/scrub.js';
 
 /** Registers an open call's abort handler with the client; returns the function that removes it. */
 export type TrackCall = (abort: (error: AthenaError) => void) => () => void;

@@ -1,4 +1,4 @@
-import { registerSecret } from '../internal/secrets.js';
+import { registerSecret } from '../internal/secrets/scrub.js';
 import {
   assertOptions,
   assertSecret,
@@ -9,7 +9,7 @@ import {
 import { requestToken } from '../internal/tokens/request.js';
 import { retryTransient } from '../internal/tokens/retry.js';
 import { managedSource, type RefreshingTokenSource } from '../internal/tokens/source.js';
-import { assertString } from '../internal/validate.js';
+import { assertString } from '../internal/core/validate.js';
 
 export type {
   TokenFetch,

@@ -21,8 +21,8 @@ import {
 } from 'rxjs';
 import { AthenaError } from '../errors.js';
 import { probeAnswerProblem, probeInput } from '../internal/health/probe.js';
-import { scrubText } from '../internal/secrets.js';
-import { assertInteger, assertString } from '../internal/validate.js';
+import { scrubText } from '../internal/secrets/scrub.js';
+import { assertInteger, assertString } from '../internal/core/validate.js';
 import type { ClassifySingleClient } from './contracts.js';
 
 /** What `checkHealth` needs of a client; `AthenaClient` has it. */

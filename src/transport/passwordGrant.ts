@@ -1,6 +1,6 @@
 import { catchError, map, throwError, type Observable } from 'rxjs';
 import { OAuthError } from '../errors.js';
-import { registerSecret } from '../internal/secrets.js';
+import { registerSecret } from '../internal/secrets/scrub.js';
 import {
   assertOptions,
   assertSecret,

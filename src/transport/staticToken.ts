@@ -1,5 +1,5 @@
 import { of, type Observable } from 'rxjs';
-import { registerSecret } from '../internal/secrets.js';
+import { registerSecret } from '../internal/secrets/scrub.js';
 import { HEADER_SAFE } from '../internal/tokens/answer.js';
 import type { AccessToken } from './contracts.js';
 

@@ -3,7 +3,7 @@ import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
 import { createTokenManager } from '../../../src/internal/tokens/manager.js';
 import type { TokenGrant } from '../../../src/internal/tokens/state.js';
-import { scrubText } from '../../../src/internal/secrets.js';
+import { scrubText } from '../../../src/internal/secrets/scrub.js';
 
 const policy = { refreshMarginMs: 60_000, scheduled: true, canRefresh: true, refreshWaitMs: 30_000 };
 

@@ -11,7 +11,7 @@ import type {
 } from '../../generated/athena/models.js';
 import { toFailure } from '../../model.js';
 import { fromClassificationError, outputToOutcome } from '../../outputs.js';
-import { itemRetryDelay } from '../classify-retry.js';
+import { itemRetryDelay } from './retry.js';
 import { currentStream, liveOf, settle, type Draft } from './draft.js';
 import type { Entry } from './state.js';
 

@@ -1,10 +1,16 @@
 import { asyncScheduler, config as rxConfig, type Observer, type SchedulerLike } from 'rxjs';
 import type { ClassificationOutput } from '../../generated/athena/models.js';
 import type { ClassifyEvent } from '../../transport/contracts.js';
-import { isRetryable, retryPolicy, type RetryPolicy } from '../backoff.js';
+import { isRetryable, retryPolicy, type RetryPolicy } from '../retry/policy.js';
 import type { AthenaError } from '../../errors.js';
 import { MAX_ID_LENGTH } from './request.js';
-import { assertBoolean, assertFunction, assertInteger, assertNumber, assertString } from '../validate.js';
+import {
+  assertBoolean,
+  assertFunction,
+  assertInteger,
+  assertNumber,
+  assertString,
+} from '../core/validate.js';
 import { telemetrySetup, type TelemetryOptions, type TelemetrySetup } from '../../telemetry/options.js';
 
 /** The longest delay a timer can take (what `setTimeout` accepts). */

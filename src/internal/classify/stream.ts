@@ -5,7 +5,7 @@
  * own images resets.
  */
 import { AthenaError } from '../../errors.js';
-import { backoffDelay, shouldRetry } from '../backoff.js';
+import { backoffDelay, shouldRetry } from '../retry/policy.js';
 import { currentStream, prune, releaseRequest, type Draft } from './draft.js';
 import type { Entry } from './state.js';
 

@@ -7,7 +7,7 @@
  * / `error_description` (section 5.2). Secrets are scrubbed from anything the server says.
  */
 import { OAuthError } from '../../errors.js';
-import { scrubText } from '../secrets.js';
+import { scrubText } from '../secrets/scrub.js';
 import type { TokenGrant } from './state.js';
 
 export type { TokenGrant } from './state.js';

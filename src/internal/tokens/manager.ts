@@ -9,7 +9,7 @@
 import { Observable, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
 import { AthenaError } from '../../errors.js';
 import type { AccessToken } from '../../transport/contracts.js';
-import { registerSecret } from '../secrets.js';
+import { registerSecret } from '../secrets/scrub.js';
 import {
   heldToken,
   initialTokenState,

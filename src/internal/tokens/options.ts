@@ -7,8 +7,8 @@
  */
 import { asyncScheduler, type ObservableInput, type SchedulerLike } from 'rxjs';
 import { OAuthError, type AthenaError } from '../../errors.js';
-import { retryPolicy, type RetryPolicy } from '../backoff.js';
-import { assertFunction, assertNumber, assertString } from '../validate.js';
+import { retryPolicy, type RetryPolicy } from '../retry/policy.js';
+import { assertFunction, assertNumber, assertString } from '../core/validate.js';
 
 /** The part of an HTTP response a token source reads. A WHATWG `Response` fits. */
 export interface TokenHttpResponse {

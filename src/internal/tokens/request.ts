@@ -7,7 +7,7 @@
  * Unsubscribing aborts the request; the timeout runs on the endpoint's scheduler.
  */
 import { catchError, defer, from, map, switchMap, throwError, timeout, type Observable } from 'rxjs';
-import { abortable } from '../abortable.js';
+import { abortable } from '../core/abortable.js';
 import { OAuthError, redactUrl } from '../../errors.js';
 import { clean, toGrant, type TokenAnswer, type TokenGrant } from './answer.js';
 import type { TokenEndpoint, TokenFetch, TokenHttpResponse } from './options.js';

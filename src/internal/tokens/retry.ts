@@ -7,7 +7,7 @@
  * the minimum wait. The attempt budget and all waits run on the injected scheduler.
  */
 import { defer, retry, throwError, timer, type MonoTypeOperatorFunction, type SchedulerLike } from 'rxjs';
-import { backoffDelay, shouldRetry, type RetryPolicy } from '../backoff.js';
+import { backoffDelay, shouldRetry, type RetryPolicy } from '../retry/policy.js';
 import { retryAfterMs } from './answer.js';
 
 export function retryTransient<T>(

@@ -1,0 +1,77 @@
+import {
+  Observable,
+  catchError,
+  defer,
+  mergeMap,
+  of,
+  type ObservableInput,
+  type OperatorFunction,
+} from 'rxjs';
+import { AthenaError, type AthenaErrorCode } from '../../errors.js';
+import { toFailure, type FailureStage, type ImageItem, type ItemOrFailure } from '../../model.js';
+
+/** Per-item work: returns the next form of the item, or a failure. May be a Promise or an Observable. */
+export type ItemWork = (item: ImageItem) => ObservableInput<ItemOrFailure>;
+
+export interface MapItemsOptions {
+  /** Items worked on at once. */
+  readonly concurrency: number;
+  /** Stage named by failures this work produces. */
+  readonly stage: FailureStage;
+  /** Code for errors thrown by the work that are not already `AthenaError`s. */
+  readonly code: AthenaErrorCode;
+}
+
+/**
+ * The railway mechanics shared by item operators: failures pass through untouched, each image is
+ * worked on with bounded concurrency, and anything the work throws becomes an `ItemFailure` at the
+ * operator's stage instead of an error notification. Only the first value of the work is used.
+ */
+export function mapItems(
+  work: ItemWork,
+  options: MapItemsOptions,
+): OperatorFunction<ItemOrFailure, ItemOrFailure> {
+  return (source) =>
+    source.pipe(
+      mergeMap((value) => {
+        if (value.kind !== 'image') return of(value);
+        return defer(() => work(value)).pipe(
+          firstOrFailure(value, options),
+          catchError((error: unknown) =>
+            of(toFailure(value, options.stage, AthenaError.from(error, options.code))),
+          ),
+        );
+      }, options.concurrency),
+    );
+}
+
+function firstOrFailure(
+  item: ImageItem,
+  options: MapItemsOptions,
+): OperatorFunction<ItemOrFailure, ItemOrFailure> {
+  return (source) =>
+    new Observable<ItemOrFailure>((subscriber) => {
+      let done = false;
+      const subscription = source.subscribe({
+        next: (value) => {
+          if (done) return;
+          done = true;
+          subscriber.next(value);
+          subscriber.complete();
+        },
+        error: (error: unknown) => subscriber.error(error),
+        complete: () => {
+          if (done) return;
+          subscriber.next(
+            toFailure(
+              item,
+              options.stage,
+              new AthenaError(options.code, `${options.stage} produced no result`),
+            ),
+          );
+          subscriber.complete();
+        },
+      });
+      return () => subscription.unsubscribe();
+    });
+}
