@@ -1,12 +1,14 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
-import {
-  PACKED_3,
-  resizeBilinear,
-  resizeBilinearReference,
-  type PixelLayout,
-} from '../../src/imaging/bilinear.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { resizeBilinear, type PixelLayout } from '../../src/imaging/bilinear.js';
 import { bilinearWasmAvailable } from '../../src/imaging/bilinear-wasm.js';
+import { PACKED_3, typescriptResize } from './bilinear-reference.js';
+
+/** The TypeScript path, which runs where WebAssembly SIMD is missing: the reference of the kernels. */
+let resizeBilinearReference: Awaited<ReturnType<typeof typescriptResize>>;
+beforeAll(async () => {
+  resizeBilinearReference = await typescriptResize();
+});
 
 /** The layouts the decoders hand to the resize: [pixelStride, channelOffsets]. */
 const LAYOUTS: readonly (readonly [number, readonly [number, number, number]])[] = [

@@ -1,13 +1,13 @@
 /**
  * The separable pass of `resizeBilinear` on WebAssembly SIMD: the kernels of
  * `wasm/bilinear.ts` (compiled into `src/generated/wasm/bilinear.ts`) behind the row steps of
- * `bilinear.ts`. The source image stays where it is; each source row the pass needs is copied
+ * `bilinear-rows.ts`. The source image stays where it is; each source row the pass needs is copied
  * alone into the module's memory, interpolated horizontally there into an int row, and each output
  * row is computed there from two int rows and copied out. One module instance serves every call
  * (the calls are synchronous); its memory grows to the widest row seen and is reused.
  */
 import { bilinearWasmBytes } from '../generated/wasm/bilinear.js';
-import { type PixelLayout, type RowKernel, type Taps } from './bilinear.js';
+import { type PixelLayout, type RowKernel, type Taps } from './bilinear-rows.js';
 
 interface Exports {
   readonly memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };

@@ -5,10 +5,9 @@
  * Where it runs: the separable pass with the default `'vector'` arithmetic, the one every photo
  * takes, runs its two inner loops as WebAssembly SIMD (`wasm/bilinear.ts`, embedded by
  * `npm run wasm` in `src/generated/wasm/`, driven by `bilinear-wasm.ts`), five to nine times faster
- * than the TypeScript loops. The TypeScript loops below are the reference those kernels are tested
- * against byte for byte, and run instead where WebAssembly SIMD is missing, for a layout whose two
- * taps do not fit 16 bytes, and for `'fixed22'`. The copy and 2x paths are TypeScript. Everything
- * runs synchronously on the calling thread.
+ * than the TypeScript loops of `bilinear-rows.ts`, which run instead where WebAssembly SIMD is
+ * missing and for a layout whose two taps do not fit 16 bytes. The copy and 2x paths are
+ * TypeScript. Everything runs synchronously on the calling thread.
  *
  * What OpenCV does (modules/imgproc/src/resize.cpp, 4.x), and what is reproduced here:
  *
@@ -22,57 +21,28 @@
  *   vertically the two source rows are clamped to the image but the weights are kept. Weights are
  *   `saturate_cast<short>(w * 2048)` (`cvRound`: half to even) of the float weights `1 - f` and `f`.
  *   The horizontal pass produces int rows `S[x] * a0 + S[x + cn] * a1` (`S * 2048` at the right edge).
- * - The vertical pass has two arithmetics (see {@link VerticalArithmetic}).
+ * - The vertical pass turns two int rows `S0`, `S1` and the weights `b0`, `b1` into a byte as
+ *   `(((b0 * (S0 >> 4)) >> 16) + ((b1 * (S1 >> 4)) >> 16) + 2) >> 2`. This is what
+ *   `VResizeLinearVec_32s8u` computes in SIMD builds (SSE2/AVX2 on x86-64, NEON on ARM: the values
+ *   shifted right by 4 and packed to int16, `v_mul_hi` with the weights, summed, `v_rshr_pack_u<2>`).
+ *   For 8-bit images OpenCV also specialises the scalar `VResizeLinear` to compute exactly this
+ *   (instead of the generic `FixedPtCast<int, uchar, 22>` rounding, which differs by 1 on many
+ *   bytes), so SIMD and scalar builds agree: the WebAssembly build of OpenCV 4.5.1 used as the test
+ *   oracle (`@techstark/opencv-js`, compiled without SIMD, so every byte takes the scalar loop)
+ *   matches it on every byte tested. For a 448-wide, 3-channel output a row holds 1344 bytes, a
+ *   multiple of every vector width, so native x86-64 OpenCV computes every output byte in the vector
+ *   loop.
  *
  * The channel order may be remapped and 16-bit samples reduced to their high byte while reading the
  * source (see {@link PixelLayout}); OpenCV works per channel, so this equals converting first.
  */
 
+import { typescriptRows, type PixelLayout, type Taps } from './bilinear-rows.js';
 import { wasmRows } from './bilinear-wasm.js';
 
-/**
- * How the vertical pass turns two horizontally interpolated int rows `S0`, `S1` and the weights
- * `b0`, `b1` into a byte.
- *
- * - `'vector'`: `(((b0 * (S0 >> 4)) >> 16) + ((b1 * (S1 >> 4)) >> 16) + 2) >> 2`. This is what
- *   `VResizeLinearVec_32s8u` computes in SIMD builds (SSE2/AVX2 on x86-64, NEON on ARM: the values
- *   shifted right by 4 and packed to int16, `v_mul_hi` with the weights, summed, `v_rshr_pack_u<2>`).
- *   For 8-bit images OpenCV also specialises the scalar `VResizeLinear` to compute exactly this
- *   (instead of the generic `FixedPtCast<int, uchar, 22>`), so SIMD and scalar builds agree: the
- *   WebAssembly build of OpenCV 4.5.1 used as the test oracle (`@techstark/opencv-js`, compiled
- *   without SIMD, so every byte takes the scalar loop) matches it on every byte tested. For a
- *   448-wide, 3-channel output a row holds 1344 bytes, a multiple of every vector width, so native
- *   x86-64 OpenCV computes every output byte in the vector loop. The default.
- * - `'fixed22'`: `(S0 * b0 + S1 * b1 + (1 << 21)) >> 22`, the generic `FixedPtCast<int, uchar, 22>`
- *   rounding, which the 8-bit path does not use (it differs from `'vector'` by 1 on many bytes).
- *   Kept to show, in the tests, that the oracle comparison can tell the two apart.
- */
-export type VerticalArithmetic = 'vector' | 'fixed22';
-
-/**
- * Where to find the three output channels in the source bytes.
- *
- * - `pixelStride`: bytes from one pixel to the next (e.g. 3 for RGB, 4 for RGBA, 8 for 16-bit RGBA).
- * - `channelOffsets`: byte offsets inside a pixel of the samples that become output channels 0, 1,
- *   2 (e.g. `[2, 1, 0]` turns RGB into BGR; `[0, 0, 0]` expands grey; for little-endian 16-bit
- *   samples point at the high byte: `[5, 3, 1]` for 16-bit RGB to BGR).
- * - `rowStride`: bytes from one row to the next; defaults to `width * pixelStride`. May be
- *   negative for bottom-up storage (BMP), with `firstRow` pointing at the top row.
- * - `firstRow`: byte offset of the top row; default 0.
- */
-export interface PixelLayout {
-  readonly pixelStride: number;
-  readonly channelOffsets: readonly [number, number, number];
-  readonly rowStride?: number;
-  readonly firstRow?: number;
-}
-
-/** Packed 3-channel bytes, channels in the source order. */
-export const PACKED_3: PixelLayout = { pixelStride: 3, channelOffsets: [0, 1, 2] };
+export type { PixelLayout } from './bilinear-rows.js';
 
 export interface BilinearOptions {
-  /** Vertical-pass arithmetic; default `'vector'` (native OpenCV). */
-  readonly vertical?: VerticalArithmetic;
   /** Where the output is written; must hold `dstWidth * dstHeight * 3` bytes. */
   readonly out?: Uint8Array;
 }
@@ -92,25 +62,7 @@ export function resizeBilinear(
   dstHeight: number,
   options: BilinearOptions = {},
 ): Uint8Array {
-  return resize(src, width, height, layout, dstWidth, dstHeight, options, true);
-}
-
-/**
- * {@link resizeBilinear} with the separable pass in TypeScript even where WebAssembly is
- * available: the reference the WebAssembly kernels are tested against. Not part of the package API.
- *
- * @internal
- */
-export function resizeBilinearReference(
-  src: Uint8Array,
-  width: number,
-  height: number,
-  layout: PixelLayout,
-  dstWidth: number,
-  dstHeight: number,
-  options: BilinearOptions = {},
-): Uint8Array {
-  return resize(src, width, height, layout, dstWidth, dstHeight, options, false);
+  return resize(src, width, height, layout, dstWidth, dstHeight, options);
 }
 
 function resize(
@@ -121,7 +73,6 @@ function resize(
   dstWidth: number,
   dstHeight: number,
   options: BilinearOptions,
-  useWasm: boolean,
 ): Uint8Array {
   checkSizes(src, width, height, layout, dstWidth, dstHeight);
   const out = options.out ?? new Uint8Array(dstWidth * dstHeight * 3);
@@ -131,8 +82,7 @@ function resize(
   } else if (width === dstWidth * 2 && height === dstHeight * 2) {
     halve(src, dstWidth, dstHeight, layout, out);
   } else {
-    const vertical = options.vertical ?? 'vector';
-    separable(src, width, height, layout, dstWidth, dstHeight, vertical, out, useWasm);
+    separable(src, width, height, layout, dstWidth, dstHeight, out);
   }
   return out;
 }
@@ -272,9 +222,7 @@ function separable(
   layout: PixelLayout,
   dstWidth: number,
   dstHeight: number,
-  vertical: VerticalArithmetic,
   out: Uint8Array,
-  useWasm: boolean,
 ): void {
   const { pixelStride: ps, channelOffsets: offsets } = layout;
   const rowStride = layout.rowStride ?? width * ps;
@@ -297,8 +245,8 @@ function separable(
   const taps: Taps = { tap0, tap1, a0, a1, c0: offsets[0], c1: offsets[1], c2: offsets[2] };
 
   const kernel =
-    (useWasm && vertical === 'vector' && wasmRows(src, width, rowStride, first, layout, taps, out)) ||
-    typescriptRows(src, rowStride, first, taps, vertical, out);
+    wasmRows(src, width, rowStride, first, layout, taps, out) ??
+    typescriptRows(src, rowStride, first, taps, out);
   let rowOf0 = -1;
   let rowOf1 = -1;
   for (let dy = 0; dy < dstHeight; dy++) {
@@ -316,92 +264,5 @@ function separable(
     if (a === 0) [rowOf0, rowOf1] = [s0, s1];
     else [rowOf1, rowOf0] = [s0, s1];
     kernel.vresize(a, yt.w0[dy]!, yt.w1[dy]!, dy);
-  }
-}
-
-/**
- * The row steps of the separable pass, on two int row buffers numbered 0 and 1 (one destination
- * row long, 3 ints a pixel).
- */
-export interface RowKernel {
-  /** Source row `y` interpolated horizontally into buffer `into`. */
-  hresize(y: number, into: 0 | 1): void;
-  /** Buffer `from` copied to buffer `to`. */
-  copy(from: 0 | 1, to: 0 | 1): void;
-  /** Destination row `dy` from buffer `first` (weight `b0`) and the other one (weight `b1`). */
-  vresize(first: 0 | 1, b0: number, b1: number, dy: number): void;
-}
-
-/** The row steps in TypeScript: the reference, and where WebAssembly cannot be used. */
-function typescriptRows(
-  src: Uint8Array,
-  rowStride: number,
-  first: number,
-  taps: Taps,
-  vertical: VerticalArithmetic,
-  out: Uint8Array,
-): RowKernel {
-  const rowLength = taps.tap0.length * 3;
-  const rows = [new Int32Array(rowLength), new Int32Array(rowLength)] as const;
-  const vresize = vertical === 'vector' ? vresizeVector : vresizeFixed22;
-  return {
-    hresize: (y, into) => hresize(src, first + y * rowStride, taps, rows[into]),
-    copy: (from, to) => rows[to].set(rows[from]),
-    vresize: (a, b0, b1, dy) => vresize(rows[a], rows[a === 0 ? 1 : 0], b0, b1, out, dy * rowLength),
-  };
-}
-
-/** Per destination pixel, the byte offsets of its two taps in a row, their weights; the channels. */
-export interface Taps {
-  readonly tap0: Int32Array;
-  readonly tap1: Int32Array;
-  readonly a0: Int32Array;
-  readonly a1: Int32Array;
-  readonly c0: number;
-  readonly c1: number;
-  readonly c2: number;
-}
-
-/** One source row, horizontally interpolated into ints (OpenCV's `HResizeLinear`). */
-function hresize(src: Uint8Array, base: number, taps: Taps, into: Int32Array): void {
-  const { tap0, tap1, a0, a1, c0, c1, c2 } = taps;
-  const n = tap0.length;
-  for (let dx = 0, j = 0; dx < n; dx++, j += 3) {
-    const p = base + tap0[dx]!;
-    const q = base + tap1[dx]!;
-    const w0 = a0[dx]!;
-    const w1 = a1[dx]!;
-    into[j] = src[p + c0]! * w0 + src[q + c0]! * w1;
-    into[j + 1] = src[p + c1]! * w0 + src[q + c1]! * w1;
-    into[j + 2] = src[p + c2]! * w0 + src[q + c2]! * w1;
-  }
-}
-
-function vresizeVector(
-  r0: Int32Array,
-  r1: Int32Array,
-  b0: number,
-  b1: number,
-  out: Uint8Array,
-  o: number,
-): void {
-  const n = r0.length;
-  for (let j = 0; j < n; j++) {
-    // Never outside 0..255 for weights in 0..2048: the byte store needs no clamp.
-    out[o + j] = (((b0 * (r0[j]! >> 4)) >> 16) + ((b1 * (r1[j]! >> 4)) >> 16) + 2) >> 2;
-  }
-}
-
-function vresizeFixed22(
-  r0: Int32Array,
-  r1: Int32Array,
-  b0: number,
-  b1: number,
-  out: Uint8Array,
-  o: number,
-): void {
-  const n = r0.length;
-  for (let j = 0; j < n; j++) {
-    out[o + j] = (r0[j]! * b0 + r1[j]! * b1 + 2097152) >> 22;
   }
 }
