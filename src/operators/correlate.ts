@@ -2,6 +2,7 @@ import { defer, from, map, of, type ObservableInput, type OperatorFunction } fro
 import { AthenaError } from '../errors.js';
 import { toFailure, type ImageItem, type ItemOrFailure, type Lease } from '../model.js';
 import { mapItems } from '../internal/work/item-work.js';
+import { MAX_ID_LENGTH } from '../internal/core/ids.js';
 import { assertFunction, describe } from '../internal/core/validate.js';
 
 /** Where correlation ids come from: random UUIDs, the content's digest, or your own function. */
@@ -17,7 +18,7 @@ export interface CorrelateOptions {
 }
 
 /** The longest correlation id that is safe with the service. */
-export const MAX_CORRELATION_ID_LENGTH = 63;
+export const MAX_CORRELATION_ID_LENGTH = MAX_ID_LENGTH;
 
 const sha256: (data: Uint8Array) => Promise<string> = async (data) => {
   const digest = await globalThis.crypto.subtle.digest('SHA-256', data);
@@ -95,7 +96,7 @@ export function correlate(options: CorrelateOptions = {}): OperatorFunction<Item
             }
             const id: unknown = provider(item, index);
             if (typeof id !== 'string' || id.length === 0 || id.length > MAX_CORRELATION_ID_LENGTH) {
-              const message = `${item.ref}: correlation id must be a string of 1 to 63 characters, got ${describe(id)}`;
+              const message = `${item.ref}: correlation id must be a string of 1 to ${MAX_CORRELATION_ID_LENGTH} characters, got ${describe(id)}`;
               return of(toFailure(item, 'correlate', new AthenaError('INVALID_ID', message)));
             }
             if (inFlight.has(id)) {

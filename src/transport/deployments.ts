@@ -4,10 +4,11 @@
 import { randomUUID } from 'node:crypto';
 import { type Observable, defer, map, of } from 'rxjs';
 import { type Deployment } from '../generated/athena/models.js';
+import { MAX_ID_LENGTH } from '../internal/core/ids.js';
 import { describe } from '../internal/core/validate.js';
 
 /** The longest deployment id that is safe with the service (it documents 64 as the hard limit). */
-export const MAX_DEPLOYMENT_ID_LENGTH = 63;
+export const MAX_DEPLOYMENT_ID_LENGTH = MAX_ID_LENGTH;
 
 /** The default prefix of {@link newDeploymentId}. */
 export const DEFAULT_DEPLOYMENT_PREFIX = 'athena-rx';
@@ -15,7 +16,8 @@ export const DEFAULT_DEPLOYMENT_PREFIX = 'athena-rx';
 const UUID_LENGTH = 36;
 
 /**
- * Checks a deployment id as the service would: a string, non-empty, at most 63 characters counted
+ * Checks a deployment id as the service would: a string, non-empty, at most
+ * {@link MAX_DEPLOYMENT_ID_LENGTH} (63) characters counted
  * in UTF-16 units (the count `classify` and the embedded server use too). Returns the id; throws
  * `TypeError` for a non-string and `RangeError` otherwise.
  */

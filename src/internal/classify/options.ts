@@ -3,7 +3,7 @@ import type { ClassificationOutput } from '../../generated/athena/models.js';
 import type { ClassifyEvent } from '../../transport/contracts.js';
 import { isRetryable, retryPolicy, type RetryPolicy } from '../retry/policy.js';
 import type { AthenaError } from '../../errors.js';
-import { MAX_ID_LENGTH } from './request.js';
+import { MAX_ID_LENGTH } from '../core/ids.js';
 import {
   assertBoolean,
   assertFunction,

@@ -6,9 +6,7 @@ import {
   type ImageHash,
 } from '../../generated/athena/models.js';
 import type { ImageItem } from '../../model.js';
-
-/** The longest deployment or correlation id the service accepts safely (it documents 64 as the hard limit). */
-export const MAX_ID_LENGTH = 63;
+import { MAX_ID_LENGTH } from '../core/ids.js';
 
 /**
  * What keeps an item off the wire, checked before it is sent: a missing, empty or too long correlation
