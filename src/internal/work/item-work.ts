@@ -1,9 +1,11 @@
+/** The railway mechanics of per-item operators: work on each image, its errors as item failures. */
 import {
-  Observable,
   catchError,
   defer,
   mergeMap,
   of,
+  take,
+  throwIfEmpty,
   type ObservableInput,
   type OperatorFunction,
 } from 'rxjs';
@@ -25,7 +27,8 @@ export interface MapItemsOptions {
 /**
  * The railway mechanics shared by item operators: failures pass through untouched, each image is
  * worked on with bounded concurrency, and anything the work throws becomes an `ItemFailure` at the
- * operator's stage instead of an error notification. Only the first value of the work is used.
+ * operator's stage instead of an error notification. Only the first value of the work is used; work
+ * that completes without one fails the item.
  */
 export function mapItems(
   work: ItemWork,
@@ -36,42 +39,12 @@ export function mapItems(
       mergeMap((value) => {
         if (value.kind !== 'image') return of(value);
         return defer(() => work(value)).pipe(
-          firstOrFailure(value, options),
+          take(1),
+          throwIfEmpty(() => new AthenaError(options.code, `${options.stage} produced no result`)),
           catchError((error: unknown) =>
             of(toFailure(value, options.stage, AthenaError.from(error, options.code))),
           ),
         );
       }, options.concurrency),
     );
-}
-
-function firstOrFailure(
-  item: ImageItem,
-  options: MapItemsOptions,
-): OperatorFunction<ItemOrFailure, ItemOrFailure> {
-  return (source) =>
-    new Observable<ItemOrFailure>((subscriber) => {
-      let done = false;
-      const subscription = source.subscribe({
-        next: (value) => {
-          if (done) return;
-          done = true;
-          subscriber.next(value);
-          subscriber.complete();
-        },
-        error: (error: unknown) => subscriber.error(error),
-        complete: () => {
-          if (done) return;
-          subscriber.next(
-            toFailure(
-              item,
-              options.stage,
-              new AthenaError(options.code, `${options.stage} produced no result`),
-            ),
-          );
-          subscriber.complete();
-        },
-      });
-      return () => subscription.unsubscribe();
-    });
 }
