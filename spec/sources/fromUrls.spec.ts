@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { VirtualTimeScheduler } from 'rxjs';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ItemFailure, ItemOrFailure } from '../../src/model.js';
 import { fromUrls, type FetchLike } from '../../src/sources/fromUrls.js';
 import { collect, summary, ticks, waitFor } from './helpers.js';
@@ -176,5 +177,75 @@ describe('fromUrls: lease.source.unread()', () => {
     subscription.unsubscribe();
     const all = await collect(fromUrls(urls, { fetch, window: 1 }));
     expect(all.map((v) => v.lease!.source!.unread())).toEqual([0, 0, 0]);
+  });
+});
+
+describe('fromUrls: retries and timeouts on the injected scheduler', () => {
+  /** Runs the virtual clock to `frame`, letting the fetch promises settle around it. */
+  async function advance(scheduler: VirtualTimeScheduler, frame: number): Promise<void> {
+    await ticks(5);
+    scheduler.maxFrames = frame;
+    scheduler.flush();
+    await ticks(5);
+  }
+
+  const answers =
+    (statuses: number[], at: number[], scheduler: VirtualTimeScheduler): FetchLike =>
+    async () => {
+      at.push(scheduler.now());
+      const status = statuses[Math.min(at.length, statuses.length) - 1]!;
+      return { status, statusText: 'busy', arrayBuffer: async () => new Uint8Array([9]).buffer };
+    };
+
+  it('waits its backoff in virtual time between attempts, then gets the image', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0.5);
+    const scheduler = new VirtualTimeScheduler();
+    const at: number[] = [];
+    const fetch = answers([503, 503, 200], at, scheduler);
+    const seen: ItemOrFailure[] = [];
+    const options = { fetch, scheduler, retry: { initialDelayMs: 100, maxDelayMs: 1_000 } };
+    const subscription = fromUrls(['https://h/a.jpg'], options).subscribe((v) => seen.push(v));
+    try {
+      await advance(scheduler, 0);
+      expect(at).toEqual([0]);
+      await advance(scheduler, 49);
+      expect(at).toEqual([0]); // the first wait is 0.5 x 100
+      await advance(scheduler, 50);
+      expect(at).toEqual([0, 50]);
+      await advance(scheduler, 150); // the second 0.5 x 200
+      expect(at).toEqual([0, 50, 150]);
+      expect(seen.map(summary)).toEqual(['https://h/a.jpg']);
+    } finally {
+      subscription.unsubscribe();
+      vi.restoreAllMocks();
+    }
+  });
+
+  it('times an attempt out on the scheduler and gives up after maxAttempts', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0);
+    const scheduler = new VirtualTimeScheduler();
+    const at: number[] = [];
+    const fetch: FetchLike = (_url, init) => {
+      at.push(scheduler.now());
+      return new Promise((_resolve, reject) =>
+        init.signal.addEventListener('abort', () => reject(init.signal.reason)),
+      );
+    };
+    const seen: ItemOrFailure[] = [];
+    const options = { fetch, scheduler, timeoutMs: 1_000, retry: { maxAttempts: 2 } };
+    const subscription = fromUrls(['https://h/a.jpg'], options).subscribe((v) => seen.push(v));
+    try {
+      await advance(scheduler, 999);
+      expect(at).toEqual([0]);
+      await advance(scheduler, 1_000); // timed out; the retry waits 0 (random 0)
+      await advance(scheduler, 1_000);
+      expect(at).toEqual([0, 1_000]);
+      await advance(scheduler, 2_000);
+      expect(seen.map(summary)).toEqual(['https://h/a.jpg:read:HTTP_ERROR']);
+      expect(failureOf(seen[0]).error.details).toBe('timeout');
+    } finally {
+      subscription.unsubscribe();
+      vi.restoreAllMocks();
+    }
   });
 });

@@ -1,15 +1,13 @@
 import {
   asyncScheduler,
-  defer,
-  retry,
-  tap,
+  catchError,
   throwError,
-  timer,
   type MonoTypeOperatorFunction,
   type SchedulerLike,
 } from 'rxjs';
 import { AthenaError } from '../errors.js';
-import { backoffDelay, retryPolicy, shouldRetry, type RetryPolicy } from '../internal/retry/policy.js';
+import { retryPolicy, type RetryPolicy } from '../internal/retry/policy.js';
+import { retryOn } from '../internal/retry/retry-on.js';
 import { assertFunction } from '../internal/core/validate.js';
 
 export {
@@ -76,27 +74,15 @@ export function retryBackoff<T>(options: RetryBackoffOptions = {}): MonoTypeOper
   if (onRetry !== undefined) assertFunction('onRetry', onRetry);
 
   return (source) =>
-    defer(() => {
-      let attempt = 1;
-      let start = scheduler.now();
-      return source.pipe(
-        tap(() => {
-          if (!resetOnValue) return;
-          attempt = 1;
-          start = scheduler.now();
-        }),
-        retry({
-          delay: (raw: unknown) => {
-            const error = AthenaError.from(raw);
-            const elapsed = scheduler.now() - start;
-            if (!shouldRetry(policy, attempt, error, elapsed)) return throwError(() => error);
-            const delayMs = backoffDelay(policy, attempt, random);
-            if (elapsed + delayMs >= policy.budgetMs) return throwError(() => error);
-            attempt += 1;
-            onRetry?.({ attempt, delayMs, error });
-            return timer(delayMs, scheduler);
-          },
-        }),
-      );
-    });
+    source.pipe(
+      catchError((error: unknown) => throwError(() => AthenaError.from(error))),
+      retryOn<T>(policy, {
+        scheduler,
+        random,
+        resetOnValue,
+        onRetry:
+          onRetry &&
+          ((attempt, delayMs, error) => onRetry({ attempt, delayMs, error: error as AthenaError })),
+      }),
+    );
 }

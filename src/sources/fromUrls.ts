@@ -1,7 +1,8 @@
-import { type Observable } from 'rxjs';
+import { catchError, defer, map, mergeMap, of, throwError, type Observable } from 'rxjs';
 import { AthenaError, redactUrl } from '../errors.js';
 import { imageItem, toFailure, type ItemOrFailure } from '../model.js';
-import { backoffDelay, retryPolicy, shouldRetry, type RetryPolicy } from '../internal/retry/policy.js';
+import { retryPolicy, type RetryPolicy } from '../internal/retry/policy.js';
+import { retryOn } from '../internal/retry/retry-on.js';
 import {
   concurrencyOption,
   fromPulled,
@@ -14,7 +15,6 @@ import { stallOptions, type SourceFlowOptions } from '../internal/flow/stall.js'
 import { limitOptions, type SourceLimitOptions } from '../internal/input/limits.js';
 import {
   attemptOnce,
-  sleep,
   type BodyReader,
   type FetchLike,
   type FetchResponse,
@@ -103,25 +103,29 @@ export function fromUrls(
   const fetchFn = options.fetch === undefined ? undefined : assertFunction<FetchLike>('fetch', options.fetch);
   return fromPulled<unknown>(
     () => urls,
-    async (url, index, signal) => {
+    (url, index, signal) => {
       const text = url instanceof URL ? url.href : String(url);
       const ref = redactUrl(text);
       const fail = (error: AthenaError): ItemOrFailure => toFailure({ ref, index }, 'read', error);
       if (!/^https?:\/\/[^/]/i.test(text) || !URL.canParse(text)) {
-        return fail(new AthenaError('INVALID_INPUT', `${ref} is not an http(s) URL`));
+        return of(fail(new AthenaError('INVALID_INPUT', `${ref} is not an http(s) URL`)));
       }
       const doFetch = fetchFn ?? (globalThis.fetch as unknown as FetchLike);
-      const started = Date.now();
-      for (let attempt = 1; ; attempt += 1) {
-        const result = await attemptOnce(doFetch, text, ref, headers, timeoutMs, signal, limits);
-        if (!(result instanceof AthenaError)) {
-          if (result.byteLength > 0) return imageItem({ ref, data: result, index });
-          return fail(new AthenaError('EMPTY_INPUT', `${ref} answered with an empty body`));
-        }
-        if (signal.aborted || !shouldRetry(policy, attempt, result, Date.now() - started))
-          return fail(result);
-        await sleep(backoffDelay(policy, attempt), signal);
-      }
+      return defer(() =>
+        attemptOnce(doFetch, text, ref, headers, timeoutMs, signal, limits, stall.scheduler),
+      ).pipe(
+        mergeMap((result) => (result instanceof AthenaError ? throwError(() => result) : of(result))),
+        retryOn<Uint8Array>(policy, { scheduler: stall.scheduler, waitWithinBudget: false }),
+        map((data) =>
+          data.byteLength > 0
+            ? imageItem({ ref, data, index })
+            : fail(new AthenaError('EMPTY_INPUT', `${ref} answered with an empty body`)),
+        ),
+        // The answers given up on; anything else thrown is the source's to report (`READ_FAILED`).
+        catchError((error: unknown) =>
+          error instanceof AthenaError ? of(fail(error)) : throwError(() => error),
+        ),
+      );
     },
     // `skip` sees the redacted ref, as every later record of the input does.
     {

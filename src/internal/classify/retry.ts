@@ -1,5 +1,5 @@
 import type { AthenaError, AthenaErrorCode } from '../../errors.js';
-import { backoffDelay, shouldRetry, type RetryPolicy } from '../retry/policy.js';
+import { nextDelay, type RetryPolicy } from '../retry/policy.js';
 
 /** Output errors no retry policy can make worth another attempt. */
 const NEVER_RETRIED = new Set<AthenaErrorCode>([
@@ -22,6 +22,5 @@ export function itemRetryDelay(
   random: () => number,
 ): number | undefined {
   if (policy === undefined || NEVER_RETRIED.has(error.code)) return undefined;
-  if (!shouldRetry(policy, attempt, error, elapsedMs)) return undefined;
-  return backoffDelay(policy, attempt, random);
+  return nextDelay(policy, { attempt, error, elapsedMs, random, waitWithinBudget: false });
 }

@@ -5,7 +5,7 @@
  * own images resets.
  */
 import { AthenaError } from '../../errors.js';
-import { backoffDelay, shouldRetry } from '../retry/policy.js';
+import { nextDelay } from '../retry/policy.js';
 import { currentStream, prune, releaseRequest, type Draft } from './draft.js';
 import type { Entry } from './state.js';
 
@@ -88,15 +88,20 @@ function broken(d: Draft, error: AthenaError | undefined, since: number | undefi
   const start = Math.min(d.streak.since ?? d.now, since ?? d.now);
   const attempt = d.streak.attempt + 1;
   const auth = cause.code === 'UNAUTHENTICATED';
-  if (
-    (auth && d.streak.authRetried) ||
-    !reconnectable(d, cause) ||
-    !shouldRetry({ ...policy, retryable: () => true }, attempt, cause, d.now - start)
-  ) {
-    return cause;
-  }
-  // UNAUTHENTICATED: the client refreshed its token; try once more at once.
-  const delayMs = auth ? 0 : backoffDelay(policy, attempt, d.config.random);
+  if ((auth && d.streak.authRetried) || !reconnectable(d, cause)) return cause;
+  // Whether the error is worth it was decided above; the policy counts attempts and the budget.
+  // UNAUTHENTICATED: the client refreshed its token; try once more at once (no jitter drawn).
+  const delayMs = nextDelay(
+    { ...policy, retryable: () => true },
+    {
+      attempt,
+      error: cause,
+      elapsedMs: d.now - start,
+      random: auth ? () => 0 : d.config.random,
+      waitWithinBudget: false,
+    },
+  );
+  if (delayMs === undefined) return cause;
   d.streak = { attempt, since: start, authRetried: d.streak.authRetried || auth };
   d.fx.push({ type: 'event', event: { type: 'reconnect', attempt, delayMs, error: cause } });
   d.stream = { tag: 'backoff', until: d.now + delayMs };

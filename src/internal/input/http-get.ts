@@ -4,6 +4,7 @@
  * reason phrase, a network error naming the URL) is scrubbed of the URL's query values and the
  * request's header values, and capped, before it reaches a message.
  */
+import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import { AthenaError } from '../../errors.js';
 import { scrubText } from '../secrets/scrub.js';
 import { HEAD_BYTES, judgeHead, tooLarge, type SourceLimits } from './limits.js';
@@ -48,10 +49,11 @@ export async function attemptOnce(
   timeoutMs: number,
   signal: AbortSignal,
   limits: SourceLimits,
+  scheduler: SchedulerLike = asyncScheduler,
 ): Promise<Uint8Array | AthenaError> {
   const controller = new AbortController();
   let timedOut = false;
-  const timer = setTimeout(() => {
+  const timer = scheduler.schedule(() => {
     timedOut = true;
     controller.abort();
   }, timeoutMs);
@@ -89,7 +91,7 @@ export async function attemptOnce(
       cause: mentions(error, url, new URL(url).search) ? undefined : error,
     });
   } finally {
-    clearTimeout(timer);
+    timer.unsubscribe();
     signal.removeEventListener('abort', abort);
     controller.abort(); // whatever is left of a body not read to its end
   }
@@ -173,16 +175,4 @@ function mentions(error: unknown, url: string, secret: string): boolean {
     e = (e as { cause?: unknown }).cause;
   }
   return false;
-}
-
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

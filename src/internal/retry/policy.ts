@@ -1,3 +1,8 @@
+/**
+ * The one retry mechanism of athena-rx: the validated {@link RetryPolicy}, and {@link nextDelay}, the
+ * decision every retry takes from it (whether to try again, and after how long). `retry-on.ts`
+ * wraps it as an operator on an injected scheduler; the classify session takes it as a step.
+ */
 import { AthenaError } from '../../errors.js';
 import { assertFunction, assertInteger, assertNumber } from '../core/validate.js';
 
@@ -77,4 +82,35 @@ export function shouldRetry(
   return (
     attempt < policy.maxAttempts && elapsedMs < policy.budgetMs && policy.retryable(AthenaError.from(error))
   );
+}
+
+/** One retry decision: what failed, when, and what the place that retries adds to the policy. */
+export interface RetryAsk {
+  /** The attempt that failed (1 for the first). */
+  readonly attempt: number;
+  readonly error: unknown;
+  /** Milliseconds from the start of the budget to now. */
+  readonly elapsedMs: number;
+  /** Uniform [0, 1) source for the jitter. Default `Math.random`. */
+  readonly random?: () => number;
+  /** The least wait, such as a server's `Retry-After`. Default 0. */
+  readonly minDelayMs?: number;
+  /**
+   * Whether the wait must end within the budget too (a retry that would start past `budgetMs` is not
+   * taken) or only the decision be taken within it. Default true.
+   */
+  readonly waitWithinBudget?: boolean;
+}
+
+/**
+ * The wait in milliseconds before the next attempt, or undefined when there is none: attempts spent,
+ * an error `retryable` refuses, the budget spent, or (with `waitWithinBudget`) a wait that would end
+ * past the budget. The wait is {@link backoffDelay}, raised to `minDelayMs`.
+ */
+export function nextDelay(policy: RetryPolicy, ask: RetryAsk): number | undefined {
+  const { attempt, error, elapsedMs, random = Math.random, minDelayMs = 0, waitWithinBudget = true } = ask;
+  if (!shouldRetry(policy, attempt, error, elapsedMs)) return undefined;
+  const delayMs = Math.max(backoffDelay(policy, attempt, random), minDelayMs);
+  if (waitWithinBudget && elapsedMs + delayMs > policy.budgetMs) return undefined;
+  return delayMs;
 }

@@ -6,8 +6,9 @@
  * {@link RetryPolicy} with capped, fully jittered backoff; a delta-seconds `Retry-After` is honoured as
  * the minimum wait. The attempt budget and all waits run on the injected scheduler.
  */
-import { defer, retry, throwError, timer, type MonoTypeOperatorFunction, type SchedulerLike } from 'rxjs';
-import { backoffDelay, shouldRetry, type RetryPolicy } from '../retry/policy.js';
+import { type MonoTypeOperatorFunction, type SchedulerLike } from 'rxjs';
+import { type RetryPolicy } from '../retry/policy.js';
+import { retryOn } from '../retry/retry-on.js';
 import { retryAfterMs } from './answer.js';
 
 export function retryTransient<T>(
@@ -15,19 +16,5 @@ export function retryTransient<T>(
   scheduler: SchedulerLike,
   random: () => number = Math.random,
 ): MonoTypeOperatorFunction<T> {
-  return (source) =>
-    defer(() => {
-      const startedAt = scheduler.now();
-      return source.pipe(
-        retry({
-          delay: (error: unknown, retryCount: number) => {
-            const elapsed = scheduler.now() - startedAt;
-            if (!shouldRetry(policy, retryCount, error, elapsed)) return throwError(() => error);
-            const wait = Math.max(backoffDelay(policy, retryCount, random), retryAfterMs(error) ?? 0);
-            if (elapsed + wait > policy.budgetMs) return throwError(() => error);
-            return timer(wait, scheduler);
-          },
-        }),
-      );
-    });
+  return retryOn<T>(policy, { scheduler, random, minDelayMs: retryAfterMs });
 }
