@@ -9,6 +9,7 @@
 import { Observable, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
 import { AthenaError } from '../../errors.js';
 import type { AccessToken } from '../../transport/contracts.js';
+import { unrefScheduler } from '../core/unref-scheduler.js';
 import { registerSecret } from '../secrets/scrub.js';
 import {
   heldToken,
@@ -45,7 +46,7 @@ export interface TokenManagerOptions {
   readonly policy: TokenPolicy;
   /** Starts getting a token: emits one grant (a request) or several (a source pushing its own). */
   readonly fetch: (previous: TokenGrant | undefined) => Observable<TokenGrant>;
-  /** Clock and timers, used as given; default `Date.now` and `unref()`ed timers. */
+  /** Clock and timers, used as given; default {@link unrefScheduler} (`Date.now`, `unref()`ed timers). */
   readonly scheduler?: SchedulerLike | undefined;
 }
 
@@ -60,8 +61,8 @@ interface Waiter {
 }
 
 export function createTokenManager(options: TokenManagerOptions): TokenManager {
-  const { scheduler, fetch } = options;
-  const now = () => (scheduler ? scheduler.now() : Date.now());
+  const { scheduler = unrefScheduler, fetch } = options;
+  const now = () => scheduler.now();
   let state = initialTokenState(options.policy);
   let holders = 0;
   const waiters = new Set<Waiter>();
@@ -164,14 +165,8 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
       else dispatch({ type: 'timer', at: now() });
     };
     const delay = Math.min(wait, MAX_TIMER_MS);
-    if (scheduler) {
-      const scheduled = scheduler.schedule(fire, delay);
-      cancelTimer = () => scheduled.unsubscribe();
-    } else {
-      const handle = setTimeout(fire, delay);
-      handle.unref();
-      cancelTimer = () => clearTimeout(handle);
-    }
+    const scheduled = scheduler.schedule(fire, delay);
+    cancelTimer = () => scheduled.unsubscribe();
   }
 
   function hold(): () => void {

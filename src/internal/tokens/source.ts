@@ -8,6 +8,7 @@
  */
 import { Observable, defer, filter, map, share, type SchedulerLike } from 'rxjs';
 import type { AccessToken, TokenSource } from '../../transport/contracts.js';
+import { unrefScheduler } from '../core/unref-scheduler.js';
 import { createTokenManager, type TokenLease, type TokenManager } from './manager.js';
 import { sameToken, type TokenGrant } from './state.js';
 
@@ -80,7 +81,7 @@ export function tokenLease(source: TokenSource): TokenLease {
 function adopt(source: TokenSource): (previous: TokenGrant | undefined) => Observable<TokenGrant> {
   let active = 0;
   const shared = source.pipe(
-    map((token): TokenGrant => ({ token, issuedAt: Date.now() })),
+    map((token): TokenGrant => ({ token, issuedAt: unrefScheduler.now() })),
     share({ resetOnError: true, resetOnComplete: true, resetOnRefCountZero: true }),
   );
   const counted = new Observable<TokenGrant>((subscriber) => {
