@@ -36,8 +36,8 @@ export const DEFAULT_BATCH_MAX_BYTES = 24 * 1024 * 1024;
  *
  * ```text
  * size 3, maxWaitMs 5 (a, b, c, d images; f a failure)
- * source: a-b-f-c-d-----|
- * result: ----f-x----y--|     x = [a, b, c], y = [d] (after d waited 5)
+ * source:  a-b-f-c-d-----|
+ * output:  ----fx-----y--|     x = [a, b] once a waited 5; y = [c, d] once c waited 5
  * ```
  *
  * @example

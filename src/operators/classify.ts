@@ -18,9 +18,9 @@ export { DEFAULT_RECONNECT_POLICY };
  * are; an `ImageBatch` is written as one request, a lone item as a batch of one.
  *
  * ```text
- * input:    --a--[bc]--f--------|          (f: an ItemFailure from upstream)
- * stream:   --A--[BC]---->-b-a-c-|          (requests written; outputs in any order)
- * output:   -----------f--b-a-c|           (one outcome per image; `ordered: true` gives a-b-c-f)
+ * the service answers each request 3 ms after it is written; B = a batch of b and c; f a failure
+ * source:  -a--B-f|
+ * output:  ----a-f(bc|)     one outcome per image as its answer comes (`ordered: true`: in input order)
  * ```
  *
  * - Opened on subscribe; half-closed once the input completed and every item has its outcome, then

@@ -31,9 +31,9 @@ export interface ClassifyEachOptions {
  * after its outcome is emitted.
  *
  * ```text
- * input:  --a--b--F--c--|
- * calls:    --A     --C       (b: failed call, stage transport)
- * output: ----a-b--F----c|
+ * each call answers after 2 ms; the call for b fails UNAVAILABLE (no retry); F a failure
+ * source:  --a--b--F--c--|
+ * output:  ----a--bF----c|     b a `transport` failure; F passes
  * ```
  *
  * An item without a correlation id, with one longer than 63 characters, or with bytes but no format

@@ -35,8 +35,9 @@ const nodeBrotli: BrotliWork = async (data, quality) => {
  * encoding the service recommends.
  *
  * ```text
- * source:  --a------b(brotli)--F--|
- * output:  ----a'---b----------F--|     a' = brotli(a.data), encoding BROTLI
+ * brotli takes 2 ms; b already Brotli-encoded; F a failure
+ * source:  --a-----b--F--|
+ * output:  ----A---b--F--|     A = a compressed, encoding BROTLI; b and F pass unchanged
  * ```
  *
  * The work runs on the libuv threadpool (zlib's asynchronous `brotliCompress`), off the main

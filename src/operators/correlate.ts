@@ -29,8 +29,9 @@ const sha256: (data: Uint8Array) => Promise<string> = async (data) => {
  * Gives each item a correlation id, unique among the items in flight, of at most 63 characters.
  *
  * ```text
- * source:  --a--b--c(id x)--F--|
- * output:  --a'-b'-c--------F--|     a', b' with fresh ids; c keeps x; failures pass
+ * provider (item, index) => `id${index}`; c already has the id x; F a failure
+ * source:  --a--b--c--F--|
+ * output:  --A--B--c--F--|     A, B with the ids id0, id1; c keeps x; failures pass
  * ```
  *
  * Providers: `'uuid'` (default, `crypto.randomUUID()`); `'content'`, the first 40 hex digits of

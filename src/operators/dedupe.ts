@@ -30,9 +30,9 @@ export interface DedupeOptions extends DedupeCacheOptions {
  * repeat of known content from a cache.
  *
  * ```text
- * source:   --a--b--a'--a''--|          a, a', a'' same content; b other
- * inner:    --a--b--------------|       only a and b go to the pipeline
- * output:   -----A--B--A'(cached)--A''(cached)--|
+ * the pipeline answers each image 3 ms after it gets it; a, c and d have the same content
+ * source:  --a--b---c----d--|
+ * output:  -----A--BC----D-----|     only a and b go through the pipeline; C and D are a's result
  * ```
  *
  * An item whose key is in the cache gets the cached `Classified`, marked `cached: true`, with its

@@ -16,8 +16,9 @@ export interface DetectFormatOptions {
  * mislabelled file is caught before it costs a decode or a round trip.
  *
  * ```text
- * source:  --a----b----e----u---F--|     e: no bytes, u: unknown bytes, F: a failure
- * output:  --a'---b'---x----y---F--|     a', b': format set; x: EMPTY_INPUT, y: UNSUPPORTED_FORMAT
+ * e: no bytes; u: bytes of no known format; F a failure
+ * source:  --a----b----e----u---F--|
+ * output:  --A----B----x----y---F--|     A, B with their format set; x EMPTY_INPUT; y UNSUPPORTED_FORMAT
  * ```
  *
  * Synchronous and pure. Failures pass through untouched, and so do items whose bytes cannot be

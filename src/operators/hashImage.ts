@@ -43,8 +43,9 @@ const nodeHash: HashWork = async (data, type) => {
  * the service matches against known hashes (`KnownCSAM-MD5` / `KnownCSAM-SHA1`).
  *
  * ```text
- * source:  --a---b(resized)---F--|
- * output:  --a'--F(hash,INVALID_INPUT)---F--|     a' = a with hashes [md5, sha1]
+ * b already resized (raw BGR); F a failure
+ * source:  --a---b---F--|
+ * output:  --A---x---F--|     A = a with hashes [md5, sha1]; x a `hash` failure, INVALID_INPUT
  * ```
  *
  * Put it before `resize` and `compress`: once the bytes are prepared pixels

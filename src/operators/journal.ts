@@ -45,8 +45,9 @@ export interface JournalOptions {
  * every outcome emitted so far, and a run killed at any moment can be resumed with `openJournal`.
  *
  * ```text
- * source:  -c--f-----|
- * result:  -c--f-----|     a line per outcome (written before it passes on); sync at 1 s and at |
+ * syncIntervalMs 4; c classified, f failed
+ * source:  -c-----f--|
+ * output:  -c-----f--|     a line per outcome, written before it passes on; synced at 5 and at the end
  * ```
  *
  * A line holds the outcome's `ref`, the source facts (a file's size and modification time, read

@@ -30,9 +30,9 @@ export interface PartitionErrorsOptions {
  *   ended gets the same completion or error at once, without running the source again.
  *
  * ```text
- * outcomes$:  --c--f--c--|
- * classified$: --c-----c--|
- * failed$:     -----f-----|
+ * outcomes$:    --c--f--c--|
+ * classified$:  --c-----c--|
+ * failed$:      -----f-----|
  * ```
  *
  * @example

@@ -14,8 +14,9 @@ export { createProgress, type ProgressOptions, type ProgressTracker } from '../i
  * timer are per subscription.
  *
  * ```text
+ * intervalMs 2: reports at 0, 2, 4 and at the end (6)
  * source:  -c-f-c|
- * result:  -c-f-c|     report(s) at 0, 2, 4 and 6 with intervalMs 2
+ * output:  -c-f-c|
  * ```
  *
  * @example

@@ -5,8 +5,9 @@ import { type RailwayValue } from '../model.js';
  * Releases the flow-control lease of every value as it passes, so the source reads the next items.
  *
  * ```text
- * source:  --a--b--F--|        (each value holds one credit of the source's window)
- * output:  --a--b--F--|        (same values; each credit given back as its value passes)
+ * each value holds one credit of the source's window
+ * source:  --a--b--F--|
+ * output:  --a--b--F--|     the same values; each credit given back as its value passes
  * ```
  *
  * Sources read at most `window` items ahead of released leases (see `fromFiles`). `classify`

@@ -55,8 +55,9 @@ const DECODE_CODES: ReadonlySet<AthenaErrorCode> = new Set<AthenaErrorCode>([
  * `width` and `height`.
  *
  * ```text
- * source:  --a------b-----x----F--|      x: bytes that do not decode, F: a failure
- * output:  ----a'-------b'--y--F--|      a', b': 602,112 BGR bytes; y: decode failure
+ * preparing takes 2 ms; x: bytes that do not decode (fails after 1 ms); F a failure
+ * source:  --a------b-----x----F--|
+ * output:  ----A------B----y---F--|     A, B: 448 x 448 BGR bytes; y a `decode` failure
  * ```
  *
  * Decoding runs on sharp's threads, `concurrency` images at once, so outputs may leave in another

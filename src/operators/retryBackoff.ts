@@ -45,9 +45,9 @@ export interface RetryBackoffOptions extends Partial<RetryPolicy> {
  * where a source's values are safe to see again or the source resumes where it stopped.
  *
  * ```text
- * maxAttempts 3, random () => 0.5, initialDelayMs 10: waits 5 then 10
- * source:  -a-#                        (cold; subscribed at 0, 8 and 21)
- * result:  -a-------a------------a-#
+ * maxAttempts 3, random () => 0.5, initialDelayMs 10: waits 5 then 10; the source is cold
+ * source:  -a-#
+ * output:  -a-------a------------a-#     subscribed at 0, 8 and 21
  * ```
  *
  * @example
