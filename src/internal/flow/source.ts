@@ -34,20 +34,27 @@
 import {
   Observable,
   asyncScheduler,
+  catchError,
   defaultIfEmpty,
+  defer,
+  finalize,
   from,
+  map,
   mergeMap,
+  of,
   take,
+  throwIfEmpty,
   type ObservableInput,
   type Observer,
   type SchedulerLike,
-  type Subscription,
 } from 'rxjs';
 import { AthenaError } from '../../errors.js';
-import { toFailure, type ItemOrFailure, type Lease } from '../../model.js';
-import { DEFAULT_WINDOW_STALL_WARN_MS, stallWatch, type SourceEvent } from './stall.js';
-import { trampoline } from './trampoline.js';
+import { toFailure, type ItemOrFailure } from '../../model.js';
 import { assertInteger } from '../core/validate.js';
+import { createCredits } from './credits.js';
+import { inOrder, type Placed } from './in-order.js';
+import { createPuller, type Pullable, type Puller } from './pull.js';
+import { DEFAULT_WINDOW_STALL_WARN_MS, stallWatch, type SourceEvent } from './stall.js';
 
 /** Items read and not yet released, per subscription, when a source is not told otherwise. */
 export const DEFAULT_WINDOW = 32;
@@ -56,8 +63,7 @@ export const DEFAULT_WINDOW = 32;
 const SKIPPED: unique symbol = Symbol('skipped');
 type Settled = ItemOrFailure | typeof SKIPPED;
 
-/** What {@link fromPulled} may pull from: anything iterable, synchronously or not. */
-export type Pullable<E> = Iterable<E> | AsyncIterable<E>;
+export type { Pullable };
 
 /**
  * Reads one entry into an item or a failure. Gets the entry's position in the source and a signal
@@ -125,6 +131,10 @@ export function isPullable(value: unknown): value is Pullable<unknown> {
  * entry. A synchronous iterable is pulled synchronously, so marble tests can drive it with `cold()`
  * reads. An error thrown by the iterable itself ends the Observable with that error, after the
  * reads already started have been emitted.
+ *
+ * Three parts: the {@link createCredits | credits} of the window, released by leases; a
+ * {@link createPuller | puller} that takes one entry per credit while fewer than `concurrency`
+ * reads run; and `mergeMap` over the reads with an {@link inOrder} step that restores source order.
  */
 export function fromPulled<E>(
   open: () => Pullable<E>,
@@ -136,24 +146,11 @@ export function fromPulled<E>(
   const scheduler = options.scheduler ?? asyncScheduler;
   return new Observable<ItemOrFailure>((subscriber) => {
     const controller = new AbortController();
-    const reads = new Set<Subscription>();
-    const results = new Map<number, Settled>();
-    let iterator: Iterator<E> | AsyncIterator<E> | undefined;
-    let credits = window;
     let reading = 0;
-    let pulled = 0;
-    let emitted = 0;
-    let pulling = false;
-    let held = 0;
-    let exhausted = false;
-    let failed: { error: unknown } | undefined;
     let closed = false;
-    const pump = trampoline(
-      () => step(),
-      () => closed,
-    );
-    let flushing = false;
+    let failed: { error: unknown } | undefined;
     let known: { readonly length: number } | { readonly size: number } | undefined;
+    let puller: Puller | undefined;
     const watch = stallWatch({
       window,
       warnMs,
@@ -167,107 +164,39 @@ export function fromPulled<E>(
     });
     // Every credit held by a value emitted and not released: nothing will happen until one comes back.
     const watchStall = (): void => {
-      if (!closed) watch.update(!exhausted && held >= window);
+      if (!closed) watch.update(!puller?.exhausted && credits.held >= window);
     };
-    const origin: NonNullable<Lease['source']> = {
-      unread: () => {
-        if (exhausted && !failed) return 0;
-        if (known === undefined) return undefined;
-        return Math.max(0, ('length' in known ? known.length : known.size) - pulled);
-      },
-    };
-
-    const lease = (): Lease => {
-      let holding = true;
-      held += 1;
-      return {
-        release: () => {
-          if (!holding) return;
-          holding = false;
-          held -= 1;
-          credits += 1;
-          pump();
-          watchStall();
+    const pump = (): void => puller?.pump();
+    const credits = createCredits(
+      window,
+      {
+        unread: () => {
+          if (puller?.exhausted && !failed) return 0;
+          if (known === undefined || puller === undefined) return undefined;
+          return Math.max(0, ('length' in known ? known.length : known.size) - puller.pulled);
         },
-        source: origin,
-      };
-    };
+      },
+      () => {
+        pump();
+        watchStall();
+      },
+    );
 
-    const finish = (): void => {
-      if (closed || flushing || !exhausted || pulling || reading > 0 || results.size > 0) return;
-      closed = true;
-      if (failed) subscriber.error(failed.error);
-      else subscriber.complete();
-    };
-
-    // Emits the results that are next in source order. Not re-entered: a lease released (or a read
-    // settled) while a value is being emitted adds to `results`, which this loop picks up in order.
-    const flush = (): void => {
-      if (flushing) return;
-      flushing = true;
-      try {
-        for (let value = results.get(emitted); value !== undefined && !closed; value = results.get(emitted)) {
-          results.delete(emitted);
-          emitted += 1;
-          // A skipped entry emits nothing: its credit comes back at once (`settle` pumps after this).
-          if (value === SKIPPED) credits += 1;
-          else subscriber.next({ ...value, lease: lease() });
-        }
-      } finally {
-        flushing = false;
-      }
-      finish();
-      watchStall();
-    };
-
-    const settle = (index: number, value: Settled): void => {
-      reading -= 1;
-      results.set(index, value);
-      flush();
-      pump();
-    };
-
-    const startRead = (entry: E, index: number): void => {
-      reading += 1;
-      let done = false;
-      const fail = (error: unknown): ItemOrFailure =>
-        toFailure(
-          { ref: typeof entry === 'string' ? entry : `#${index}`, index },
-          'read',
-          AthenaError.from(error, 'READ_FAILED'),
-        );
-      let subscription: Subscription | undefined;
-      try {
-        subscription = from(readOrSkip(entry, index)).subscribe({
-          next: (value) => {
-            if (done) return;
-            done = true;
-            subscription?.unsubscribe();
-            settle(index, value);
-          },
-          error: (error: unknown) => {
-            if (done) return;
-            done = true;
-            settle(index, fail(error));
-          },
-          complete: () => {
-            if (done) return;
-            done = true;
-            settle(index, fail(new Error('the read produced no item')));
-          },
-        });
-      } catch (error) {
-        if (!done) {
-          done = true;
-          settle(index, fail(error));
-        }
-      }
-      if (done) subscription?.unsubscribe();
-      else if (subscription) {
-        reads.add(subscription);
-        subscription.add(() => reads.delete(subscription));
-      }
-    };
+    const readOne = (entry: E, index: number): Observable<Placed<Settled>> =>
+      defer(() => readOrSkip(entry, index)).pipe(
+        take(1),
+        throwIfEmpty(() => new Error('the read produced no item')),
+        catchError((error: unknown) => of(readFailure(entry, index, error))),
+        map((value): Placed<Settled> => {
+          reading -= 1;
+          return { index, value };
+        }),
+        // After the value went out: the stall watch sees the window as it now is, and a read slot is free.
+        finalize(() => {
+          watchStall();
+          pump();
+        }),
+      );
 
     const readOrSkip = (entry: E, index: number): ObservableInput<Settled> => {
       const decision = skip === undefined ? false : skip(entry);
@@ -282,85 +211,69 @@ export function fromPulled<E>(
       );
     };
 
-    const endIteration = (error?: { error: unknown }): void => {
-      exhausted = true;
-      failed = error;
-      credits += 1;
-      finish();
-    };
-
-    const onPulled = (result: IteratorResult<E>): void => {
-      if (result.done) endIteration();
-      else startRead(result.value, pulled++);
-    };
-
-    const step = (): void => {
-      while (!closed && !exhausted && !pulling && credits > 0 && reading < concurrency && iterator) {
-        credits -= 1;
-        pulling = true;
-        let result: IteratorResult<E> | Promise<IteratorResult<E>>;
-        try {
-          result = iterator.next();
-        } catch (error) {
-          pulling = false;
-          endIteration({ error });
-          return;
-        }
-        if (isPromiseLike(result)) {
-          result.then(
-            (value) => {
-              pulling = false;
-              if (closed) return;
-              onPulled(value);
-              pump();
-            },
-            (error: unknown) => {
-              pulling = false;
-              if (!closed) endIteration({ error });
-            },
-          );
-          return;
-        }
-        pulling = false;
-        onPulled(result);
+    const entries = new Observable<{ entry: E; index: number }>((pulled) => {
+      let source: Pullable<E>;
+      try {
+        source = open();
+        known = Array.isArray(source) ? source : source instanceof Set ? source : undefined;
+        puller = createPuller(source, {
+          claim: () => reading < concurrency && credits.take(),
+          entry: (entry, index) => {
+            reading += 1;
+            pulled.next({ entry, index });
+          },
+          end: (error) => {
+            failed = error;
+            credits.giveBack(); // the credit of the pull that found the end
+            pulled.complete();
+          },
+        });
+      } catch (error) {
+        pulled.error(error);
+        return undefined;
       }
-    };
+      puller.pump();
+      return () => puller?.close();
+    });
 
-    try {
-      const source = open();
-      known = Array.isArray(source) ? source : source instanceof Set ? source : undefined;
-      iterator =
-        Symbol.asyncIterator in source
-          ? (source as AsyncIterable<E>)[Symbol.asyncIterator]()
-          : (source as Iterable<E>)[Symbol.iterator]();
-    } catch (error) {
-      subscriber.error(error);
-      return undefined;
-    }
-    pump();
+    const subscription = entries
+      .pipe(
+        mergeMap(({ entry, index }) => readOne(entry, index), concurrency),
+        inOrder(),
+        // A skipped entry emits nothing and gives its credit back when its turn in source order comes.
+        mergeMap((value): ObservableInput<ItemOrFailure> => {
+          if (value !== SKIPPED) return [{ ...value, lease: credits.lease() }];
+          credits.giveBack();
+          return [];
+        }),
+      )
+      .subscribe({
+        next: (value) => subscriber.next(value),
+        error: (error: unknown) => {
+          closed = true;
+          subscriber.error(error);
+        },
+        complete: () => {
+          closed = true;
+          if (failed) subscriber.error(failed.error);
+          else subscriber.complete();
+        },
+      });
 
     return () => {
       closed = true;
       watch.end();
       controller.abort();
-      for (const subscription of [...reads]) subscription.unsubscribe();
-      results.clear();
-      if (!exhausted) closeIterator(iterator);
+      puller?.close();
+      subscription.unsubscribe();
     };
   });
 }
 
-function closeIterator<E>(iterator: Iterator<E> | AsyncIterator<E> | undefined): void {
-  try {
-    const returned = iterator?.return?.();
-    if (isPromiseLike(returned)) returned.then(undefined, () => undefined);
-  } catch {
-    // A failing return() changes nothing for a subscription that is already over.
-  }
-}
-
-function isPromiseLike<T>(value: unknown): value is PromiseLike<T> {
-  return (
-    typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function'
+function readFailure<E>(entry: E, index: number, error: unknown): ItemOrFailure {
+  return toFailure(
+    { ref: typeof entry === 'string' ? entry : `#${index}`, index },
+    'read',
+    AthenaError.from(error, 'READ_FAILED'),
   );
 }
