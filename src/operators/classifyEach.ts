@@ -5,6 +5,7 @@ import { retryPolicy, type RetryPolicy } from '../internal/retry/policy.js';
 import { checkItem } from '../internal/classify/request.js';
 import type { ClassifyInput } from '../internal/classify/state.js';
 import { classifySingleItem, releaseAfterEmit } from '../internal/classify/single.js';
+import { MAX_TIMER_MS } from '../internal/core/limits.js';
 import { assertFunction, assertInteger, assertNumber, assertString } from '../internal/core/validate.js';
 
 /** Options of `classifyEach`. */
@@ -67,7 +68,7 @@ export function classifyEach(
   const concurrency = assertInteger('concurrency', options.concurrency ?? 8, 1);
   const call = {
     affiliate: assertString('affiliate', options.affiliate),
-    deadlineMs: assertNumber('deadlineMs', options.deadlineMs ?? 120_000, 1, 2_147_483_647),
+    deadlineMs: assertNumber('deadlineMs', options.deadlineMs ?? 120_000, 1, MAX_TIMER_MS),
     retry: options.retry === undefined ? undefined : retryPolicy(options.retry),
     scheduler: options.scheduler ?? asyncScheduler,
     random: assertFunction<() => number>('random', options.random ?? Math.random),

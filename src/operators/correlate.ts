@@ -2,7 +2,7 @@ import { defer, from, map, of, type ObservableInput, type OperatorFunction } fro
 import { AthenaError } from '../errors.js';
 import { toFailure, type ImageItem, type ItemOrFailure, type Lease } from '../model.js';
 import { mapItems } from '../internal/work/item-work.js';
-import { MAX_ID_LENGTH } from '../internal/core/ids.js';
+import { MAX_ID_LENGTH } from '../internal/core/limits.js';
 import { assertFunction, describe } from '../internal/core/validate.js';
 
 /** Where correlation ids come from: random UUIDs, the content's digest, or your own function. */

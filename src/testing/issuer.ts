@@ -14,12 +14,13 @@ import type { AddressInfo } from 'node:net';
 import { errors, exportJWK, generateKeyPair, jwtVerify, SignJWT } from 'jose';
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import { assertInteger, assertString } from '../internal/core/validate.js';
+import { DEFAULT_AUDIENCE } from '../transport/clientCredentials.js';
 import { type AthenaServerAuth } from './auth.js';
 import { type TokenVerifier } from './jwtVerifier.js';
 import { decideTokenRequest, parseOAuthClient, readTokenRequest, type OAuthClient } from './token-grant.js';
 
 /** The audience of the live service: the default audience of the built-in issuer and of the server's check. */
-export const DEFAULT_ISSUER_AUDIENCE = 'crisp-athena-live';
+export const DEFAULT_ISSUER_AUDIENCE = DEFAULT_AUDIENCE;
 
 /** Options of {@link startTokenIssuer}. */
 export interface TokenIssuerOptions {

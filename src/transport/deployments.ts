@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Observable, defer, map, of } from 'rxjs';
 import { type Deployment } from '../generated/athena/models.js';
-import { MAX_ID_LENGTH } from '../internal/core/ids.js';
+import { MAX_ID_LENGTH } from '../internal/core/limits.js';
 import { describe } from '../internal/core/validate.js';
 
 /** The longest deployment id that is safe with the service (it documents 64 as the hard limit). */

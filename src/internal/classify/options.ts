@@ -3,7 +3,7 @@ import type { ClassificationOutput } from '../../generated/athena/models.js';
 import type { ClassifyEvent } from '../../transport/contracts.js';
 import { isRetryable, retryPolicy, type RetryPolicy } from '../retry/policy.js';
 import type { AthenaError } from '../../errors.js';
-import { MAX_ID_LENGTH } from '../core/ids.js';
+import { MAX_ID_LENGTH, MAX_TIMER_MS } from '../core/limits.js';
 import {
   assertBoolean,
   assertFunction,
@@ -12,9 +12,6 @@ import {
   assertString,
 } from '../core/validate.js';
 import { telemetrySetup, type TelemetryOptions, type TelemetrySetup } from '../../telemetry/options.js';
-
-/** The longest delay a timer can take (what `setTimeout` accepts). */
-const MAX_DELAY_MS = 2_147_483_647;
 
 /**
  * Statuses worth opening the stream again for: the transient ones of {@link isRetryable}, and
@@ -124,10 +121,10 @@ export function classifyConfig(options: ClassifyOptions): ClassifyConfig {
     deploymentId,
     affiliate: assertString('affiliate', options.affiliate),
     maxInFlight: assertInteger('maxInFlight', options.maxInFlight ?? 256, 1),
-    itemTimeoutMs: assertNumber('itemTimeoutMs', options.itemTimeoutMs ?? 120_000, 1, MAX_DELAY_MS),
-    keepaliveMs: assertNumber('keepaliveMs', options.keepaliveMs ?? 15_000, 0, MAX_DELAY_MS),
-    closeTimeoutMs: assertNumber('closeTimeoutMs', options.closeTimeoutMs ?? 10_000, 0, MAX_DELAY_MS),
-    stallTimeoutMs: assertNumber('stallTimeoutMs', options.stallTimeoutMs ?? 30_000, 0, MAX_DELAY_MS),
+    itemTimeoutMs: assertNumber('itemTimeoutMs', options.itemTimeoutMs ?? 120_000, 1, MAX_TIMER_MS),
+    keepaliveMs: assertNumber('keepaliveMs', options.keepaliveMs ?? 15_000, 0, MAX_TIMER_MS),
+    closeTimeoutMs: assertNumber('closeTimeoutMs', options.closeTimeoutMs ?? 10_000, 0, MAX_TIMER_MS),
+    stallTimeoutMs: assertNumber('stallTimeoutMs', options.stallTimeoutMs ?? 30_000, 0, MAX_TIMER_MS),
     reconnect: retryPolicy({ ...DEFAULT_RECONNECT_POLICY, ...options.reconnect }),
     retry: options.retry === undefined ? undefined : retryPolicy(options.retry),
     ordered: options.ordered ?? false,

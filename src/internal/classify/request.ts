@@ -6,7 +6,7 @@ import {
   type ImageHash,
 } from '../../generated/athena/models.js';
 import type { ImageItem } from '../../model.js';
-import { MAX_ID_LENGTH } from '../core/ids.js';
+import { MAX_ID_LENGTH } from '../core/limits.js';
 
 /**
  * What keeps an item off the wire, checked before it is sent: a missing, empty or too long correlation

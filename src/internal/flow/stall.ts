@@ -11,6 +11,7 @@
  * options every source takes for it, and their validation.
  */
 import { asyncScheduler, type Observer, type SchedulerLike, type Subscription } from 'rxjs';
+import { MAX_TIMER_MS } from '../core/limits.js';
 import { assertFunction, assertInteger } from '../core/validate.js';
 
 /** Reported by a source whose window stayed full, with nothing released, for `windowStallWarnMs`. */
@@ -56,7 +57,7 @@ export function stallOptions(options: SourceFlowOptions): {
   readonly scheduler: SchedulerLike;
 } {
   const { windowStallWarnMs = DEFAULT_WINDOW_STALL_WARN_MS, events, scheduler = asyncScheduler } = options;
-  assertInteger('windowStallWarnMs', windowStallWarnMs, 0, 2_147_483_647);
+  assertInteger('windowStallWarnMs', windowStallWarnMs, 0, MAX_TIMER_MS);
   if (events !== undefined) {
     if (typeof events !== 'object' || events === null) throw new TypeError('events must be an observer');
     if (events.next !== undefined) assertFunction('events.next', events.next);

@@ -9,10 +9,11 @@ import {
   ImageFormat,
   RequestEncoding,
 } from '../../generated/athena/models.js';
+import { MODEL_INPUT_SIZE } from '../../imaging/prepare.js';
 import { fromClassificationError } from '../../outputs.js';
 
 /** Side of the prepared image the service classifies. */
-const SIDE = 448;
+const SIDE = MODEL_INPUT_SIZE;
 
 let probeBytes: Buffer | undefined;
 

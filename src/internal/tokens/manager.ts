@@ -9,6 +9,7 @@
 import { Observable, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
 import { AthenaError } from '../../errors.js';
 import type { AccessToken } from '../../transport/contracts.js';
+import { MAX_TIMER_MS } from '../core/limits.js';
 import { unrefScheduler } from '../core/unref-scheduler.js';
 import { registerSecret } from '../secrets/scrub.js';
 import {
@@ -50,8 +51,6 @@ export interface TokenManagerOptions {
   readonly scheduler?: SchedulerLike | undefined;
 }
 
-/** The largest delay a JavaScript timer keeps; longer waits are taken in steps. */
-const MAX_TIMER_MS = 2_147_483_647;
 /** Events handled in one drain; more would mean effects feeding events back without end. */
 const MAX_EVENTS_PER_DRAIN = 10_000;
 
@@ -164,7 +163,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
       if (wait > MAX_TIMER_MS) arm(at);
       else dispatch({ type: 'timer', at: now() });
     };
-    const delay = Math.min(wait, MAX_TIMER_MS);
+    const delay = Math.min(wait, MAX_TIMER_MS); // a longer wait is taken in steps
     const scheduled = scheduler.schedule(fire, delay);
     cancelTimer = () => scheduled.unsubscribe();
   }

@@ -8,6 +8,7 @@
 import { asyncScheduler, type ObservableInput, type SchedulerLike } from 'rxjs';
 import { OAuthError, type AthenaError } from '../../errors.js';
 import { retryPolicy, type RetryPolicy } from '../retry/policy.js';
+import { MAX_TIMER_MS } from '../core/limits.js';
 import { assertFunction, assertNumber, assertString } from '../core/validate.js';
 
 /** The part of an HTTP response a token source reads. A WHATWG `Response` fits. */
@@ -105,7 +106,7 @@ export function tokenEndpoint(url: unknown, options: TokenRefreshOptions): Token
   }
   if (parsed.username || parsed.password) throw new RangeError('tokenUrl must not carry user info');
   const refreshMarginMs = assertNumber('refreshMarginMs', options.refreshMarginMs ?? 60_000, 0);
-  const timeoutMs = assertNumber('timeoutMs', options.timeoutMs ?? 30_000, 1, 2_147_483_647);
+  const timeoutMs = assertNumber('timeoutMs', options.timeoutMs ?? 30_000, 1, MAX_TIMER_MS);
   const defaultExpiresInS = assertNumber('defaultExpiresInS', options.defaultExpiresInS ?? 3600, 1);
   const scheduler = options.scheduler ?? asyncScheduler;
   if (typeof scheduler?.now !== 'function' || typeof scheduler.schedule !== 'function') {
