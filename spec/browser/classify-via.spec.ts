@@ -101,16 +101,27 @@ describe('classifyVia (marbles)', () => {
     });
   });
 
+  it('looks the global WebSocket up only when a socket is needed; without one, fails at transport', () => {
+    vi.stubGlobal('WebSocket', undefined);
+    try {
+      const ts = testScheduler();
+      const operator = classifyVia(URL, { scheduler: ts });
+      ts.run(({ cold, expectObservable }) => {
+        const run = letters(cold('a|', values).pipe(operator)).pipe(
+          catchError((error: AthenaError) => of(`!${error.code}`)),
+        );
+        expectObservable(run).toBe('(TE|)', { T: 'T', E: '!UNIMPLEMENTED' });
+      });
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
   it('checks its arguments when called', () => {
     const webSocket = scriptedGateway(testScheduler(), { helloAfter: 1, answerAfter: 1 }).factory;
     expect(() => classifyVia('http://127.0.0.1/athena', { webSocket })).toThrow(RangeError);
     expect(() => classifyVia('not a url?ticket=secret', { webSocket })).toThrow(/not a url\?<redacted>/);
     expect(() => classifyVia(URL, { webSocket, maxInFlight: 0 })).toThrow(RangeError);
-    vi.stubGlobal('WebSocket', undefined);
-    try {
-      expect(() => classifyVia(URL)).toThrow(/no global WebSocket/);
-    } finally {
-      vi.unstubAllGlobals();
-    }
+    expect(() => classifyVia(URL, { webSocket: 'ws' as never })).toThrow(TypeError);
   });
 });

@@ -27,7 +27,11 @@ export interface ClassifyViaOptions {
   readonly connectTimeoutMs?: number;
   /** When to open a dropped socket again (default {@link DEFAULT_VIA_RECONNECT}). */
   readonly reconnect?: Partial<RetryPolicy>;
-  /** Opens a socket (default: the global `WebSocket`). In Node 20, for example `(url) => new WebSocket(url)` of `ws`. */
+  /**
+   * Opens a socket (default: the global `WebSocket`, looked up when the first socket is opened). In
+   * Node 20, which has none, for example `(url) => new WebSocket(url)` of the `ws` package. A factory
+   * that throws fails the images at stage `transport` with `UNIMPLEMENTED`, without retrying.
+   */
   readonly webSocket?: WebSocketFactory;
   /** Source of time for timeouts and backoff (default `asyncScheduler`). */
   readonly scheduler?: SchedulerLike;
@@ -70,7 +74,7 @@ export interface ClassifyViaOptions {
  * @param gatewayUrl - a `ws:` or `wss:` URL.
  * @param options - `maxInFlight` (16), `itemTimeoutMs` (120 000), `connectTimeoutMs` (30 000),
  *   `reconnect`, `webSocket`, `scheduler`, `random`.
- * @throws TypeError or RangeError when the URL or an option is invalid, or no WebSocket is available.
+ * @throws TypeError or RangeError when the URL or an option is invalid.
  */
 export function classifyVia(
   gatewayUrl: string | URL,
@@ -85,7 +89,7 @@ export function classifyVia(
   }
   if (protocol !== 'ws:' && protocol !== 'wss:')
     throw new RangeError(`gatewayUrl must be ws: or wss:, got ${protocol}`);
-  const webSocket = options.webSocket ?? globalWebSocket();
+  const webSocket = options.webSocket ?? globalWebSocket;
   assertFunction('webSocket', webSocket);
   const runtime = {
     url,
@@ -113,10 +117,11 @@ export function classifyVia(
     });
 }
 
-function globalWebSocket(): WebSocketFactory {
+/** The global `WebSocket`, looked up when a socket is opened (not at all during server-side rendering). */
+function globalWebSocket(url: string): ViaSocket {
   const Socket = (globalThis as { WebSocket?: new (url: string) => ViaSocket }).WebSocket;
   if (Socket === undefined) {
     throw new TypeError('no global WebSocket: pass options.webSocket (for example from the ws package)');
   }
-  return (url) => new Socket(url);
+  return new Socket(url);
 }

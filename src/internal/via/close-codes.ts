@@ -5,9 +5,13 @@
  */
 import type { AthenaErrorCode } from '../../errors.js';
 
+/** Not a WebSocket code: the factory could not open a socket at all. */
+export const NO_SOCKET = -1;
+
 export const CLOSE_CODES: Readonly<
   Record<number, { readonly code: AthenaErrorCode; readonly text: string }>
 > = {
+  [NO_SOCKET]: { code: 'UNIMPLEMENTED', text: 'no WebSocket could be opened' },
   1000: { code: 'UNAVAILABLE', text: 'closed by the gateway' },
   1001: { code: 'UNAVAILABLE', text: 'the gateway is going away' },
   1006: { code: 'UNAVAILABLE', text: 'connection lost' },

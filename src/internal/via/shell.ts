@@ -8,6 +8,7 @@ import type { Outcome } from '../../model.js';
 import { decodeServerMessage, encodeImageFrame } from '../gateway/protocol.js';
 import { initialViaState, type ViaConfig, type ViaEffect, type ViaEvent, type ViaInput } from './state.js';
 import { stepVia } from './step.js';
+import { NO_SOCKET } from './close-codes.js';
 
 /** What `classifyVia` needs of a WebSocket: the browser's `WebSocket`, or the `ws` package's. */
 export interface ViaSocket {
@@ -96,8 +97,8 @@ export function runVia(runtime: ViaRuntime, subscriber: Subscriber<Outcome>) {
       socket = runtime.webSocket(runtime.url);
       socket.binaryType = 'arraybuffer';
     } catch {
-      // An invalid URL or a refused scheme: as a connection that closed at once.
-      scheduler.schedule(() => dispatch({ type: 'closed', link, code: 1006 }));
+      // No socket can be opened here (no WebSocket, a refused scheme): not worth retrying.
+      scheduler.schedule(() => dispatch({ type: 'closed', link, code: NO_SOCKET }));
       return;
     }
     sockets.set(link, socket);
