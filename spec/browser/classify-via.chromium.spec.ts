@@ -66,7 +66,7 @@ describe.runIf(RUN_CHROMIUM)('classifyVia in headless Chromium through the Nest 
     expect(outcomes.filter((o) => !o.result.startsWith('['))).toEqual([]);
     expect(gateway.sockets.length - first).toBe(2);
     await page.close();
-  });
+  }, 60_000);
 
   it('keeps two browser connections apart, even with the same ids', async () => {
     const [sky, forest] = await Promise.all([openPage(), openPage()]);
@@ -80,5 +80,5 @@ describe.runIf(RUN_CHROMIUM)('classifyVia in headless Chromium through the Nest 
     expect(results(forestOutcomes).size).toBe(1);
     expect([...results(skyOutcomes)][0]).not.toBe([...results(forestOutcomes)][0]);
     await Promise.all([sky.close(), forest.close()]);
-  });
+  }, 60_000);
 });
