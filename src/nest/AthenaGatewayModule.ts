@@ -95,6 +95,7 @@ type RefusableSocket = GatewaySocket & { close(code: number, reason: string): vo
  */
 @Module({})
 export class AthenaGatewayModule {
+  /** Checks the options now, and returns the module once `@nestjs/websockets` is loaded. */
   static forRoot(options: AthenaGatewayOptions): Promise<DynamicModule> {
     const config = gatewayConfig(options);
     return gatewayModule(config);

@@ -7,6 +7,7 @@ import type { ClassifyOptions } from '../internal/classify/options.js';
 import { MAX_HEADER_BYTES, PREPARED_BYTES, type WireLimits } from '../internal/gateway/protocol.js';
 import { assertFunction, assertInteger, assertNumber, assertString } from '../internal/validate.js';
 
+/** Options of `AthenaGatewayModule.forRoot`: where it listens, what it classifies with, who may connect, and the limits. */
 export interface AthenaGatewayOptions {
   /** URL path of the WebSocket endpoint, such as `/athena`. */
   readonly path: string;
@@ -29,6 +30,7 @@ export interface AthenaGatewayOptions {
   readonly scheduler?: SchedulerLike;
 }
 
+/** The validated options with their defaults filled in. */
 export interface AthenaGatewayConfig {
   readonly path: string;
   readonly port: number;
