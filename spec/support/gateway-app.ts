@@ -1,13 +1,15 @@
 /**
  * A real Nest application with the Athena gateway for the gateway specs: `NestFactory` with the
  * `ws` adapter on a loopback port, `AthenaModule` against a given embedded server, a guard that
- * wants `?ticket=letmein` and keeps every server-side socket it let in, and prepared test images.
+ * wants `?ticket=letmein` (checked by a service of the application's, injected into the guard) and
+ * keeps every server-side socket it let in, and prepared test images.
  */
 import 'reflect-metadata';
 import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { brotliCompressSync } from 'node:zlib';
 import {
+  Inject,
   Injectable,
   Module,
   UnauthorizedException,
@@ -47,13 +49,26 @@ export async function startGatewayApp(options: {
 }): Promise<GatewayApp> {
   const sockets: WebSocket[] = [];
 
+  /** The application's own service, in a module of its own: the guard gets it from Nest's injector. */
+  @Injectable()
+  class Tickets {
+    valid(ticket: string | null): boolean {
+      return ticket === TICKET;
+    }
+  }
+
+  @Module({ providers: [Tickets], exports: [Tickets] })
+  class TicketsModule {}
+
   @Injectable()
   class TicketGuard implements CanActivate {
+    constructor(@Inject(Tickets) private readonly tickets: Tickets) {}
+
     canActivate(context: ExecutionContext): boolean {
       const request = context.switchToHttp().getRequest<{ url?: string }>();
       const ticket = new URL(request.url ?? '/', 'http://gateway').searchParams.get('ticket');
       if (ticket === 'forbidden') return false;
-      if (ticket !== TICKET) throw new UnauthorizedException();
+      if (!this.tickets.valid(ticket)) throw new UnauthorizedException();
       sockets.push(context.switchToWs().getClient<WebSocket>());
       return true;
     }
@@ -66,6 +81,7 @@ export async function startGatewayApp(options: {
         path: '/athena',
         deploymentId: options.deploymentId,
         affiliate: 'acme',
+        imports: [TicketsModule],
         guards: [TicketGuard],
         ...(options.limits ? { limits: options.limits } : {}),
         ...(options.scheduler ? { scheduler: options.scheduler } : {}),

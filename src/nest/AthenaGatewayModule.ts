@@ -106,6 +106,7 @@ async function gatewayModule(config: AthenaGatewayConfig): Promise<DynamicModule
   const guards = config.guards;
   return {
     module: AthenaGatewayModule,
+    imports: config.imports,
     providers: [
       { provide: CONFIG, useValue: config },
       ...guards,

@@ -1,7 +1,7 @@
 /**
  * The options of `AthenaGatewayModule.forRoot`, checked when it is called, and their defaults.
  */
-import type { CanActivate, Type } from '@nestjs/common';
+import type { CanActivate, ModuleMetadata, Type } from '@nestjs/common';
 import type { SchedulerLike } from 'rxjs';
 import type { ClassifyOptions } from '../internal/classify/options.js';
 import { MAX_HEADER_BYTES, PREPARED_BYTES, type WireLimits } from '../internal/gateway/protocol.js';
@@ -19,6 +19,8 @@ export interface AthenaGatewayOptions {
   readonly affiliate: string;
   /** Guards every connection must pass (Nest guard classes, created by Nest's injector). */
   readonly guards?: readonly Type<CanActivate>[];
+  /** Modules whose providers the guards inject (a session or users module...). */
+  readonly imports?: ModuleMetadata['imports'];
   /**
    * Per-connection limits: `maxInFlight` images (32), `maxImageBytes` per image (602,112 + 1,024),
    * `maxBytesInFlight` (32 prepared images), `ratePerSecond` (50) with `burst` (100) images.
@@ -35,6 +37,7 @@ export interface AthenaGatewayConfig {
   readonly path: string;
   readonly port: number;
   readonly guards: readonly Type<CanActivate>[];
+  readonly imports: NonNullable<ModuleMetadata['imports']>;
   readonly limits: WireLimits;
   readonly classify: ClassifyOptions;
   readonly scheduler: SchedulerLike | undefined;
@@ -49,6 +52,8 @@ export function gatewayConfig(options: AthenaGatewayOptions): AthenaGatewayConfi
   const guards = options.guards ?? [];
   if (!Array.isArray(guards)) throw new TypeError('guards must be an array of guard classes');
   guards.forEach((guard, i) => assertFunction(`guards[${i}]`, guard));
+  const imports = options.imports ?? [];
+  if (!Array.isArray(imports)) throw new TypeError('imports must be an array of modules');
   const given = options.limits ?? {};
   const maxInFlight = assertInteger('limits.maxInFlight', given.maxInFlight ?? 32, 1);
   const limits: WireLimits = {
@@ -67,6 +72,7 @@ export function gatewayConfig(options: AthenaGatewayOptions): AthenaGatewayConfi
     path,
     port: assertInteger('port', options.port ?? 0, 0, 65_535),
     guards,
+    imports,
     limits,
     classify: {
       ...options.classify,
