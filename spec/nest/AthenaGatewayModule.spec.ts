@@ -242,6 +242,20 @@ describe('AthenaGatewayModule limits and hostile input', () => {
     }
   });
 
+  it('closes a connection whose frame is over twice maxImageBytes (1009) before reading it', async () => {
+    const socket = new WebSocket(tight.url);
+    const code = await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('the gateway kept the connection')), 20_000);
+      socket.once('message', () => socket.send(new Uint8Array(2 * 603_136 + 2_100)));
+      socket.once('close', (closeCode) => {
+        clearTimeout(timer);
+        resolve(closeCode);
+      });
+      socket.once('error', () => undefined);
+    });
+    expect(code).toBe(1009);
+  });
+
   it('checks its options when forRoot is called', () => {
     const base = { path: '/athena', deploymentId: 'd', affiliate: 'a' };
     expect(() => AthenaGatewayModule.forRoot({ ...base, path: 'athena' })).toThrow(RangeError);
