@@ -36,6 +36,8 @@ const INTERNAL = {
   health: ['core'], // the health probe image and its judgement
   classify: ['core', 'retry'], // the classify session: state, step, shell, retry of items
   tokens: ['core', 'retry', 'secrets'], // token state, manager, requests to an OAuth issuer
+  gateway: ['core'], // the browser gateway's wire protocol (Node-free), per-connection limits, the shared hub
+  via: ['core', 'retry', 'gateway'], // classifyVia's session with a gateway: state, step, shell
 };
 
 const BASE = '^src/(errors|model|outputs|labels)\\.ts$';

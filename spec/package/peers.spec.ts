@@ -17,21 +17,43 @@ import { installConsumer, packCheckout, root, run, type Run } from '../support/p
 const CONSUMERS = {
   oldest: {
     dependencies: {
+      '@angular/core': '^17.0.0',
       '@nestjs/common': '^10.0.0',
       '@nestjs/core': '^10.0.0',
+      '@nestjs/platform-ws': '^10.0.0',
+      '@nestjs/websockets': '^10.0.0',
       '@opentelemetry/api': '1.3.0',
       rxjs: '7.8.0',
     },
-    majors: { '@nestjs/common': 10, '@nestjs/core': 10, '@opentelemetry/api': 1, rxjs: 7 },
+    majors: {
+      '@angular/core': 17,
+      '@nestjs/common': 10,
+      '@nestjs/core': 10,
+      '@nestjs/platform-ws': 10,
+      '@nestjs/websockets': 10,
+      '@opentelemetry/api': 1,
+      rxjs: 7,
+    },
   },
   newest: {
     dependencies: {
+      '@angular/core': '^22.0.0',
       '@nestjs/common': '^12.0.0',
       '@nestjs/core': '^12.0.0',
+      '@nestjs/platform-ws': '^12.0.0',
+      '@nestjs/websockets': '^12.0.0',
       '@opentelemetry/api': '^1.9.0',
       rxjs: '^7.8.0',
     },
-    majors: { '@nestjs/common': 12, '@nestjs/core': 12, '@opentelemetry/api': 1, rxjs: 7 },
+    majors: {
+      '@angular/core': 22,
+      '@nestjs/common': 12,
+      '@nestjs/core': 12,
+      '@nestjs/platform-ws': 12,
+      '@nestjs/websockets': 12,
+      '@opentelemetry/api': 1,
+      rxjs: 7,
+    },
   },
 } as const;
 type ConsumerName = keyof typeof CONSUMERS;
@@ -47,6 +69,7 @@ const KEY_EXPORTS: Record<string, string> = {
   'athena-rx/transport': 'AthenaClient',
   'athena-rx/testing': 'startAthenaServer',
   'athena-rx/nest': 'AthenaModule',
+  'athena-rx/angular': 'AthenaService',
 };
 
 interface Consumer {
@@ -121,6 +144,7 @@ function consumer(name: ConsumerName): Consumer {
 interface AppReport {
   entries: Record<string, string[]>;
   runs: Record<string, Record<string, unknown>>;
+  gateway: Record<string, unknown>;
 }
 
 function report(name: ConsumerName): AppReport {
@@ -158,6 +182,10 @@ describe('the package beside its peers', () => {
       const { entries } = report(name);
       expect(Object.keys(entries).sort()).toEqual(Object.keys(KEY_EXPORTS).sort());
       for (const [entry, key] of Object.entries(KEY_EXPORTS)) expect(entries[entry], entry).toContain(key);
+    });
+
+    it('creates the browser gateway with this Nest and classifies through its one stream', () => {
+      expect(report(name).gateway).toEqual({ outcome: 'classified', ref: 'consumer-1' });
     });
 
     it('injects a client that classifies an image, and Nest closes it on shutdown (close and SIGTERM)', () => {
