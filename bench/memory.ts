@@ -23,6 +23,13 @@ export interface MemoryResult {
   readonly rssEndMb: number;
   readonly serverPeakRssMb: number;
   readonly tally: Tally;
+  /** The most processes whose RSS was summed (the command's launcher and its child); 1 when absent. */
+  readonly processes?: number;
+  /**
+   * Peak of the summed proportional set size, where measured: unlike summed RSS it counts pages the
+   * processes share (the Node binary, mapped by both) once.
+   */
+  readonly peakPssMb?: number;
 }
 
 /** What the memory run needs; plain data, so it can cross into a child process. */
