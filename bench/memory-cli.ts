@@ -42,11 +42,12 @@ export function processTree(pid: number): number[] {
   return tree;
 }
 
-/** Proportional set size of a process in MB (Linux 4.14+ /proc; NaN elsewhere). */
-function procPssMb(pid: number): number {
+/** Pages of a process that no other process maps (USS: private clean + private dirty), MB; NaN elsewhere. */
+function procPrivateMb(pid: number): number {
   try {
-    const match = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
-    return match === null ? Number.NaN : Number(match[1]) / 1024;
+    const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    const kb = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(rollup)?.[1]);
+    return (kb('Private_Clean') + kb('Private_Dirty')) / 1024;
   } catch {
     return Number.NaN;
   }
@@ -67,8 +68,8 @@ function binArgs(repoRoot: string): string[] {
 /**
  * Runs `athena-rx classify --address A --insecure --affiliate bench --format jsonl --no-progress
  * --from-file LIST` on `job.images` paths against the server process, results read from its stdout
- * and counted. Samples hold the tree's summed RSS and PSS; heap and external are not visible from
- * outside (NaN).
+ * and counted. Samples hold the tree's resident memory (the largest process's RSS plus the others'
+ * private pages) and its plain RSS sum; heap and external are not visible from outside (NaN).
  */
 export async function measureCliMemory(
   repoRoot: string,
@@ -112,12 +113,15 @@ export async function measureCliMemory(
   const take = (): void => {
     const tree = processTree(child.pid ?? -1);
     processes = Math.max(processes, tree.length);
-    const rss = tree.map(procRssMb).filter(Number.isFinite);
+    const rss = tree.map((pid) => ({ pid, mb: procRssMb(pid) })).filter((p) => Number.isFinite(p.mb));
     if (rss.length === 0) return;
+    // The largest process (the one that decodes) whole, the others by their private pages: the
+    // launcher's Node binary is the same file the child maps, resident once.
+    const largest = rss.reduce((a, p) => (p.mb > a.mb ? p : a));
     samples.push({
       t: (now() - t0) / 1000,
-      rssMb: sum(rss),
-      pssMb: sum(tree.map(procPssMb)),
+      rssMb: largest.mb + sum(rss.filter((p) => p !== largest).map((p) => procPrivateMb(p.pid))),
+      rssSumMb: sum(rss.map((p) => p.mb)),
       heapUsedMb: Number.NaN,
       externalMb: Number.NaN,
       done,
@@ -161,6 +165,6 @@ export async function measureCliMemory(
     serverPeakRssMb: server.length === 0 ? Number.NaN : Math.max(...server),
     tally: { ok: done - failed, failed, ...(firstFailure === undefined ? {} : { firstFailure }) },
     processes,
-    peakPssMb: Math.max(...samples.map((s) => s.pssMb ?? Number.NaN)),
+    peakRssSumMb: Math.max(...samples.map((s) => s.rssSumMb ?? Number.NaN)),
   };
 }

@@ -26,10 +26,10 @@ export interface MemoryResult {
   /** The most processes whose RSS was summed (the command's launcher and its child); 1 when absent. */
   readonly processes?: number;
   /**
-   * Peak of the summed proportional set size, where measured: unlike summed RSS it counts pages the
-   * processes share (the Node binary, mapped by both) once.
+   * For a process tree, the peak of its processes' plain RSS sum, which counts the pages they share
+   * (the Node binary, mapped by both) twice; `peakRssMb` counts them once.
    */
-  readonly peakPssMb?: number;
+  readonly peakRssSumMb?: number;
 }
 
 /** What the memory run needs; plain data, so it can cross into a child process. */

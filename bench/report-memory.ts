@@ -65,7 +65,7 @@ export function renderMemory(r: BenchResults): string {
         fmt(m.wallS / 60),
         fmt(m.imagesPerSecond),
         String(m.tally.failed),
-        `**${fmt(m.peakRssMb)}**${(m.processes ?? 1) > 1 ? ` (${m.processes} processes; PSS ${fmt(m.peakPssMb ?? NaN)})` : ''}`,
+        `**${fmt(m.peakRssMb)}**${(m.processes ?? 1) > 1 ? ` (${m.processes} processes; RSS sum ${fmt(m.peakRssSumMb ?? NaN)})` : ''}`,
         `${fmt(m.rssMidMb)} / ${fmt(m.rssEndMb)}`,
         `**${fmt(m.rssSlopeMbPerMin, 2)}**`,
         Number.isNaN(m.peakHeapMb) ? '-' : fmt(m.peakHeapMb),
@@ -91,10 +91,11 @@ function memoryRun(label: string, m: MemoryResult): string[] {
       'MB (libvips working memory, such as the whole-image coefficient buffer of a progressive JPEG, V8 heap not in ' +
       'use, and allocator pages kept after free). RSS and heap over the run (each character a time slice; scale from 0 ' +
       'to the peak)'
-    : `${label}: the peak, ${fmt(peak.rssMb)} MB of RSS summed over ${m.processes ?? 1} processes, at ` +
-      `t = ${fmt(peak.t, 0)} s (${fmt(base.rssMb)} MB at the first sample, 1 s in); the summed proportional set ` +
-      `size, which counts the pages both processes map (the Node binary, shared libraries) once, peaked at ` +
-      `${fmt(m.peakPssMb ?? NaN)} MB. RSS over the run (each character a time slice; scale from 0 to the peak)`;
+    : `${label}: the peak, ${fmt(peak.rssMb)} MB resident over ${m.processes ?? 1} processes (the RSS of the ` +
+      "process that decodes plus the launcher's private pages; the launcher's Node binary and libraries are the " +
+      `pages the child maps too), at t = ${fmt(peak.t, 0)} s (${fmt(base.rssMb)} MB at the first sample, 1 s in); ` +
+      `the plain sum of both processes' RSS, which counts those shared pages twice, peaked at ` +
+      `${fmt(m.peakRssSumMb ?? NaN)} MB. RSS over the run (each character a time slice; scale from 0 to the peak)`;
   return [
     '',
     breakdown + (m.tally.firstFailure ? `; first failure: ${m.tally.firstFailure}` : ''),
@@ -121,7 +122,7 @@ function memoryRun(label: string, m: MemoryResult): string[] {
       picked.map((s) => [
         fmt(s.t, 0),
         String(s.done),
-        fmt(s.rssMb) + (s.pssMb === undefined ? '' : ` (PSS ${fmt(s.pssMb)})`),
+        fmt(s.rssMb) + (s.rssSumMb === undefined ? '' : ` (sum ${fmt(s.rssSumMb)})`),
         inside ? fmt(s.heapUsedMb) : '-',
         inside ? fmt(s.externalMb) : '-',
         fmt(s.serverRssMb ?? NaN),

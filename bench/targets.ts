@@ -151,8 +151,8 @@ function cliDefaults(r: BenchResults): TargetCheck {
     target,
     status: short ? 'NOT CHECKED' : met(ok),
     measured:
-      `${fmt(cli.peakRssMb)} MB peak RSS summed over ${cli.processes ?? 1} processes (PSS ` +
-      `${fmt(cli.peakPssMb ?? NaN)} MB) over ${cli.images} images; ` +
+      `${fmt(cli.peakRssMb)} MB peak over ${cli.images} images (${cli.processes ?? 1} processes: the child's RSS ` +
+      `and the launcher's private pages; plain RSS sum ${fmt(cli.peakRssSumMb ?? NaN)} MB); ` +
       `${fmt(cli.imagesPerSecond)} vs ${fmt(lib.imagesPerSecond)} images/s, ${fmt(ratio, 2)}x` +
       `${cli.tally.failed > 0 ? `; ${cli.tally.failed} failed` : ''}` +
       (short ? ` (only ${cli.images} images; the target needs ${RSS_TARGET_IMAGES})` : ''),
