@@ -75,6 +75,9 @@ export function listenForInterrupts(onPress: () => void): () => void {
  */
 export function followParent(): void {
   if (parentChannel() === undefined) return;
-  process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
+  const end = (): void => void process.kill(process.pid, 'SIGTERM');
+  // Gone before this ran: the channel closed already and no 'disconnect' is coming.
+  if (!process.connected) return end();
+  process.once('disconnect', end);
   process.channel?.unref();
 }
