@@ -24,6 +24,7 @@ import { explainFatal, formatFatal } from './fatal.js';
 import { resolveInputs } from './input-list.js';
 import { progressMode } from './progress-view.js';
 import { followParent, listenForInterrupts } from './interrupts.js';
+import { CLI_MAX_PIXELS_IN_FLIGHT } from './relaunch.js';
 
 // grpc-js logs to stderr on its own (a failed bind, for one); the fatal error explains it instead.
 setLogVerbosity(logVerbosity.NONE);
@@ -134,10 +135,10 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
         .argParser(integer(1, 64))
         .default(cpuCount(), 'CPU cores'),
     )
-    .option(
-      '--max-pixels-in-flight <n>',
-      'most pixels decoded at once over the images being resized (default: no limit)',
-      integer(1, 10_000_000_000),
+    .addOption(
+      new Option('--max-pixels-in-flight <n>', 'most pixels decoded at once over the images being resized')
+        .argParser(integer(1, 10_000_000_000))
+        .default(CLI_MAX_PIXELS_IN_FLIGHT, '16000000'),
     )
     .option(
       '--max-bytes <size>',

@@ -1,8 +1,9 @@
 /**
- * Bounded memory by default for `athena-rx classify`: the decision to run the command once more in
- * a child process started with glibc malloc tunables (a pure function of argv, environment and C
- * library), and the thin parent that runs that child, passes Ctrl-C and signals on and ends as it
- * ends. Node built-ins only, so the parent stays small: it loads neither sharp nor gRPC.
+ * Bounded memory by default for `athena-rx classify`: its default decode pixel budget, the decision
+ * to run the command once more in a child process started with glibc malloc tunables (a pure
+ * function of argv, environment and C library), and the thin parent that runs that child, passes
+ * Ctrl-C and signals on and ends as it ends. Node built-ins only, so the parent stays small: it
+ * loads neither sharp nor gRPC.
  */
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
@@ -22,6 +23,13 @@ export const TUNE_MALLOC_ENV = 'ATHENA_RX_TUNE_MALLOC';
  */
 export const MALLOC_TUNABLES =
   'glibc.malloc.mmap_threshold=131072:glibc.malloc.hugetlb=1:glibc.malloc.arena_max=2';
+
+/**
+ * `classify`'s default `--max-pixels-in-flight`: one 12-megapixel photo and a few small ones decoded
+ * at once, so two large progressive JPEGs (about 140 MB of pixels and coefficients) never decode
+ * side by side. The library's `resize` has no budget unless given one.
+ */
+export const CLI_MAX_PIXELS_IN_FLIGHT = 16_000_000;
 
 /** The subcommands that decode images in bulk and so run with the tunables. */
 const TUNED_COMMANDS = new Set(['classify']);
