@@ -44,7 +44,7 @@ export function renderReport(r: BenchResults): string {
       `${fmt(r.durationS / 60)} minutes; do not edit by hand. Sources: \`bench/\`, ${runsAs}. A full run (\`npm run bench\`) ` +
       'takes about 45 minutes on this machine and writes this file; `npm run bench -- --quick` (about five minutes, a ' +
       'subset; its fault scenarios wait out faults of the same length) and `-- --smoke` (under a minute) write to a ' +
-      'temporary file unless given `--out`; `-- --only faults` runs section 8 alone and writes it into the report in place.',
+      'temporary file unless given `--out`; `-- --only faults` runs section 8 alone and `-- --only memory` section 5, each written into the report in place.',
     '',
     `Load average (1, 5, 15 min) at start: ${r.loadStart}; at the end: ${r.loadEnd} (${r.machine.cores} cores). ` +
       'The benchmark keeps both cores busy itself (its own process, the server process, the memory runs), so the end ' +
