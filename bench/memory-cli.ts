@@ -5,7 +5,7 @@
  * /proc every second.
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,10 +58,14 @@ const sum = (values: readonly number[]): number => values.reduce((a, b) => a + b
 /** Variables that would change what the command does by default; the run leaves them out. */
 const SETTINGS_ENV = /^(GLIBC_TUNABLES|MALLOC_.*|LD_PRELOAD|ATHENA_.*|UV_THREADPOOL_SIZE)$/;
 
-/** The command that runs `athena-rx`: the built package's bin, or its source under tsx. */
+/**
+ * The command that runs `athena-rx`: the built package's bin (`npm run bench` and `npm test` build
+ * it first), or its source under tsx where nothing is built.
+ */
 function binArgs(repoRoot: string): string[] {
-  return compiled
-    ? [join(repoRoot, 'dist', 'cli', 'bin.js')]
+  const built = join(repoRoot, 'dist', 'cli', 'bin.js');
+  return compiled || existsSync(built)
+    ? [built]
     : ['--import', 'tsx', join(repoRoot, 'src', 'cli', 'bin.ts')];
 }
 

@@ -28,7 +28,7 @@ export function renderMemory(r: BenchResults): string {
     `Method: ${lib.images} paths, the corpus cycled, against the server process, each run in a fresh process ` +
       "(so the RSS is the run's alone, not what steps 1 to 4 left behind), one after the other. " +
       `"${CLI_DEFAULTS}": the command exactly as a user runs it, the package's \`bin\` ` +
-      `(${compiled ? '`dist/cli/bin.js`' : '`src/cli/bin.ts` under tsx'}) with \`classify --address A --insecure ` +
+      `(\`dist/cli/bin.js\`, or \`src/cli/bin.ts\` under tsx when nothing is built) with \`classify --address A --insecure ` +
       '--affiliate bench --format jsonl --no-progress --from-file LIST`, nothing else set (the variables that would ' +
       'change its defaults, such as `GLIBC_TUNABLES`, `MALLOC_*` and `ATHENA_*`, are left out of its environment): on ' +
       'glibc Linux it starts itself again in a child with the malloc tunables of `src/cli/relaunch.ts`, and its RSS is ' +
@@ -141,7 +141,10 @@ const targetRow = (c: TargetCheck): string => `| ${c.target} | **${c.status}** |
  * the old memory rows (others untouched); a report without them gets them appended.
  */
 export function spliceMemory(report: string, r: BenchResults): string {
-  const section = `${MEMORY_HEADING}\n\n${renderMemory(r).trim()}${notes(r)}`;
+  const when =
+    `Written alone by \`npm run bench -- --only memory\` on ${r.startedAt}; load average (1, 5, 15 min) ` +
+    `${r.loadStart} at the start, ${r.loadEnd} at the end.`;
+  const section = `${MEMORY_HEADING}\n\n${when}\n\n${renderMemory(r).trim()}${notes(r)}`;
   let out: string;
   const start = report.indexOf(`\n${MEMORY_HEADING}\n`);
   if (start < 0) out = `${report.trimEnd()}\n\n${section}\n`;
