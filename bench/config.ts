@@ -26,8 +26,8 @@ export interface BenchConfig {
   readonly mode: PrepareMode;
   /** The fault scenarios (section 8) and the images of each. */
   readonly faults: { readonly images: number; readonly scenarios: readonly ScenarioName[] };
-  /** Run this section alone and write it into the existing report (`--only faults`). */
-  readonly only?: 'faults';
+  /** Run this section alone and write it into the existing report (`--only faults`, `--only memory`). */
+  readonly only?: 'faults' | 'memory';
 }
 
 const ALL_QUALITIES = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
@@ -71,6 +71,9 @@ const USAGE = `usage: npm run bench -- [--quick | --smoke] [--out <file>] [--cor
   --memory-images <n>  images of the memory run (default 20000 full, 240 quick, 40 smoke)
   --only faults     run section 8 (faults) alone and write it into the report at --out, the other
                     sections left as they are (a full-size --only run writes docs/performance.md)
+  --only memory     run section 5 (memory: the CLI with every default, the library with every
+                    default, the memory-bounded deployment) alone and write it and its Targets rows
+                    into the report at --out
   --faults <list>   the fault scenarios to run, comma-separated (default all; smoke: clean,restart-2s,
                     global-errors): ${SCENARIOS.join(', ')}`;
 
@@ -105,8 +108,8 @@ export function benchConfig(argv: readonly string[], repoRoot: string, defaultCo
   if (memory !== undefined && !(Number.isInteger(memory) && memory > 0)) {
     throw new Error(`--memory-images must be a positive integer\n${USAGE}`);
   }
-  if (values.only !== undefined && values.only !== 'faults')
-    throw new Error(`--only must be faults\n${USAGE}`);
+  if (values.only !== undefined && values.only !== 'faults' && values.only !== 'memory')
+    throw new Error(`--only must be faults or memory\n${USAGE}`);
   const scenarios = values.faults?.split(',').map((name) => name.trim());
   for (const name of scenarios ?? []) {
     if (!(SCENARIOS as readonly string[]).includes(name))

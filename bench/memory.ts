@@ -23,6 +23,13 @@ export interface MemoryResult {
   readonly rssEndMb: number;
   readonly serverPeakRssMb: number;
   readonly tally: Tally;
+  /** The most processes whose RSS was summed (the command's launcher and its child); 1 when absent. */
+  readonly processes?: number;
+  /**
+   * For a process tree, the peak of its processes' plain RSS sum, which counts the pages they share
+   * (the Node binary, mapped by both) twice; `peakRssMb` counts them once.
+   */
+  readonly peakRssSumMb?: number;
 }
 
 /** What the memory run needs; plain data, so it can cross into a child process. */

@@ -1,13 +1,13 @@
 import { type BrotliRow } from './brotli.js';
 import { type E2eResult } from './e2e.js';
-import { type MemoryResult } from './memory.js';
 import { compiled } from './paths.js';
 import { type BenchResults } from './results.js';
-import { checkTargets, FLAT_MB_PER_MIN } from './targets.js';
-import { fmt, sparkline } from './stats.js';
+import { checkTargets } from './targets.js';
+import { fmt } from './stats.js';
 import { BATCH_SIZE, BATCH_WAIT_MS } from './pipeline.js';
 import { LOOP_RESOLUTION_MS } from './sampler.js';
 import { FAULTS_HEADING, renderFaults } from './report-faults.js';
+import { renderMemory } from './report-memory.js';
 
 /** The section headings every report has, in order (a skipped section says why under its heading). */
 export const SECTIONS = [
@@ -44,7 +44,7 @@ export function renderReport(r: BenchResults): string {
       `${fmt(r.durationS / 60)} minutes; do not edit by hand. Sources: \`bench/\`, ${runsAs}. A full run (\`npm run bench\`) ` +
       'takes about 45 minutes on this machine and writes this file; `npm run bench -- --quick` (about five minutes, a ' +
       'subset; its fault scenarios wait out faults of the same length) and `-- --smoke` (under a minute) write to a ' +
-      'temporary file unless given `--out`; `-- --only faults` runs section 8 alone and writes it into the report in place.',
+      'temporary file unless given `--out`; `-- --only faults` runs section 8 alone and `-- --only memory` section 5, each written into the report in place.',
     '',
     `Load average (1, 5, 15 min) at start: ${r.loadStart}; at the end: ${r.loadEnd} (${r.machine.cores} cores). ` +
       'The benchmark keeps both cores busy itself (its own process, the server process, the memory runs), so the end ' +
@@ -79,7 +79,7 @@ function sections(r: BenchResults): [string, string][] {
     [SECTIONS[3], prepare(r)],
     [SECTIONS[4], brotli(r)],
     [SECTIONS[5], e2e(r)],
-    [SECTIONS[6], memory(r)],
+    [SECTIONS[6], renderMemory(r)],
     [SECTIONS[7], loop(r)],
     [SECTIONS[8], transport(r)],
     [SECTIONS[9], renderFaults(r.faults, r.machine, `${r.loadStart} at the start of the benchmark`)],
@@ -365,99 +365,6 @@ function cpuBudget(e: E2eResult, cores: number): string {
     `${fmt(e.prepareCpuMsPerImage / total, 3)}; without the server on the same machine it would be ` +
     `${fmt(e.prepareCpuMsPerImage / e.clientCpuMsPerImage, 3)}.`
   );
-}
-
-function memory(r: BenchResults): string {
-  const runs = r.memory;
-  if (!runs || runs.length === 0) return 'Skipped (no corpus, no server or the step failed; see the note).';
-  const first = runs[0]!.result;
-  return [
-    `Method: ${first.images} paths (the corpus cycled by an async generator) through the full pipeline of step 4 ` +
-      `(mode \`${first.settings.mode}\`, ${first.settings.inFlight} in flight, quality ${first.settings.quality}) in a fresh child ` +
-      "process (so the RSS is the pipeline's alone, not what steps 1 to 4 left behind) running " +
-      `${compiled ? 'the compiled JavaScript under plain Node, as users run the library' : 'under tsx, whose loader adds about 30 MB'}, \`process.memoryUsage()\` ` +
-      `sampled every second. "Flat" means a least-squares RSS slope over the second half within ±${FLAT_MB_PER_MIN} MB/min. ` +
-      'Two runs. "defaults": every setting as it comes, glibc malloc included. "memory-bounded": the deployment ' +
-      'docs/flow-control.md describes for memory-limited hosts: `resize({ maxPixelsInFlight })`, a window of 16 with ' +
-      'batches of 16 (so one request and its encoded copies are half the size), and glibc tunables: ' +
-      'the mmap threshold pinned to 128 KiB (glibc raises it to the size of every large block freed, up to 32 MiB, so ' +
-      'after the first multi-megapixel decode the ~30 MB pixel buffers come from heap arenas whose pages it keeps after ' +
-      'free; pinned, each is mmapped and given back when freed), transparent huge pages for those mappings (most of ' +
-      'the page-fault cost back) and two arenas.',
-    '',
-    table(
-      [
-        'configuration',
-        'images',
-        'min',
-        'images/s',
-        'failed',
-        'peak RSS MB',
-        'RSS mid / end MB',
-        'RSS slope 2nd half MB/min',
-        'peak heap MB',
-        'heap slope MB/min',
-        'server peak RSS MB',
-      ],
-      runs.map(({ label, env, result: m }) => [
-        env ? `${label} (\`${env}\`)` : label,
-        String(m.images),
-        fmt(m.wallS / 60),
-        fmt(m.imagesPerSecond),
-        String(m.tally.failed),
-        `**${fmt(m.peakRssMb)}**`,
-        `${fmt(m.rssMidMb)} / ${fmt(m.rssEndMb)}`,
-        `**${fmt(m.rssSlopeMbPerMin, 2)}**`,
-        fmt(m.peakHeapMb),
-        fmt(m.heapSlopeMbPerMin, 2),
-        fmt(m.serverPeakRssMb ?? NaN),
-      ]),
-    ),
-    ...runs.flatMap(({ label, result: m }) => memoryRun(label, m)),
-  ].join('\n');
-}
-
-function memoryRun(label: string, m: MemoryResult): string[] {
-  const peak = m.samples.reduce((a, x) => (x.rssMb > a.rssMb ? x : a), m.samples[0]!);
-  const base = m.samples[0]!;
-  const step = Math.max(1, Math.ceil(m.samples.length / 16));
-  const picked = m.samples.filter((_, i) => i % step === 0 || i === m.samples.length - 1);
-  return [
-    '',
-    `${label}: at the peak (t = ${fmt(peak.t, 0)} s) RSS ${fmt(peak.rssMb)} MB = ${fmt(base.rssMb)} MB at start ` +
-      `(Node, sharp/libvips, gRPC loaded) + heap growth ${fmt(peak.heapUsedMb - base.heapUsedMb)} MB + external ` +
-      `(Buffers: file bytes in the window, decoded pixels not yet collected, prepared and compressed images) ` +
-      `${fmt(peak.externalMb - base.externalMb)} MB + the rest ${fmt(peak.rssMb - base.rssMb - (peak.heapUsedMb - base.heapUsedMb) - (peak.externalMb - base.externalMb))} ` +
-      'MB (libvips working memory, such as the whole-image coefficient buffer of a progressive JPEG, V8 heap not in ' +
-      'use, and allocator pages kept after free). RSS and heap over the run (each character a time slice; scale from 0 ' +
-      'to the peak)' +
-      (m.tally.firstFailure ? `; first failure: ${m.tally.firstFailure}` : ''),
-    '',
-    '```text',
-    `RSS  ${sparkline(
-      m.samples.map((s) => s.rssMb),
-      60,
-      0,
-    )}  0..${fmt(m.peakRssMb, 0)} MB`,
-    `heap ${sparkline(
-      m.samples.map((s) => s.heapUsedMb),
-      60,
-      0,
-    )}  0..${fmt(m.peakHeapMb, 0)} MB`,
-    '```',
-    '',
-    table(
-      ['t (s)', 'images done', 'RSS MB', 'heap MB', 'external MB (Buffers included)', 'server RSS MB'],
-      picked.map((s) => [
-        fmt(s.t, 0),
-        String(s.done),
-        fmt(s.rssMb),
-        fmt(s.heapUsedMb),
-        fmt(s.externalMb),
-        fmt(s.serverRssMb ?? NaN),
-      ]),
-    ),
-  ];
 }
 
 function loop(r: BenchResults): string {

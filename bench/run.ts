@@ -14,17 +14,12 @@ import { defaultCorpusDir, loadCorpus, type CorpusFile } from './corpus.js';
 import { measureE2e, type PipelineSettings } from './e2e.js';
 import { measureFaults } from './faults.js';
 import { loadAverage, machineInfo } from './machine.js';
-import {
-  BOUNDED_PIXELS_IN_FLIGHT,
-  BOUNDED_WINDOW,
-  measureMemoryInChild,
-  TUNED_GLIBC,
-  type MemoryRun,
-} from './memory.js';
+import { runMemoryVariants } from './memory-runs.js';
 import { repoRoot } from './paths.js';
 import { measurePrepare } from './prepare.js';
 import { renderFaultsSection, renderReport } from './report.js';
 import { faultVerdicts, spliceFaults } from './report-faults.js';
+import { spliceMemory } from './report-memory.js';
 import { checkTargets } from './targets.js';
 import { note, type BenchResults, type CorpusSummary } from './results.js';
 import { startServerProcess, type ServerProcess } from './server.js';
@@ -64,9 +59,11 @@ log(
   `${config.size} run${config.only ? ` (${config.only} only)` : ''}, load ${results.loadStart}, writing ${config.out}`,
 );
 if (config.only === undefined) await allSections();
-results.faults = await section(8, `faults: ${config.faults.scenarios.join(', ')}`, () =>
-  measureFaults(repoRoot, config.faults.images, config.faults.scenarios, log),
-);
+if (config.only === 'memory') await memoryOnly();
+if (config.only !== 'memory')
+  results.faults = await section(8, `faults: ${config.faults.scenarios.join(', ')}`, () =>
+    measureFaults(repoRoot, config.faults.images, config.faults.scenarios, log),
+  );
 
 results.loadEnd = loadAverage();
 results.durationS = (now() - started) / 1000;
@@ -76,6 +73,11 @@ await mkdir(dirname(out), { recursive: true });
 if (config.only === 'faults') {
   const before = await readFile(out, 'utf8').catch(() => '# Performance\n');
   await writeFile(out, spliceFaults(before, renderFaultsSection(results)));
+} else if (config.only === 'memory') {
+  const before = await readFile(out, 'utf8').catch(() => '# Performance\n');
+  await writeFile(out, spliceMemory(before, results));
+  for (const c of checkTargets(results).filter((c) => /RSS/.test(c.target)))
+    log(`${c.status.padEnd(11)} ${c.target}: ${c.measured}`);
 } else {
   await writeFile(out, renderReport(results));
   for (const c of checkTargets(results)) log(`${c.status.padEnd(11)} ${c.target}: ${c.measured}`);
@@ -120,34 +122,7 @@ async function allSections(): Promise<void> {
       );
       if (results.e2e === undefined)
         note(results, 6, 'No event-loop figures: the end-to-end step did not run.');
-      const job = {
-        paths: files.map((f) => f.path),
-        address: s.address,
-        serverPid: s.pid,
-        settings,
-        images: config.memoryImages,
-      };
-      const variants = [
-        { label: 'defaults', env: {}, settings },
-        {
-          label:
-            `memory-bounded: tuned glibc malloc, maxPixelsInFlight ${BOUNDED_PIXELS_IN_FLIGHT.toLocaleString('en')}, ` +
-            `window and batch ${BOUNDED_WINDOW}`,
-          env: TUNED_GLIBC,
-          settings: { ...settings, maxPixelsInFlight: BOUNDED_PIXELS_IN_FLIGHT, window: BOUNDED_WINDOW },
-        },
-      ];
-      const runs: MemoryRun[] = [];
-      for (const v of variants) {
-        const result = await section(5, `memory, ${job.images} images, child process, ${v.label}`, () =>
-          measureMemoryInChild(repoRoot, { ...job, settings: v.settings }, log, v.env),
-        );
-        const env = Object.entries(v.env)
-          .map(([k, x]) => `${k}=${x}`)
-          .join(' ');
-        if (result) runs.push({ label: v.label, env, result });
-      }
-      if (runs.length > 0) results.memory = runs;
+      await memorySection(files, s, settings);
     } else if (!server) {
       for (const n of [4, 5, 6]) note(results, n, 'Skipped: the server process did not start (see step 7).');
     }
@@ -161,6 +136,40 @@ async function allSections(): Promise<void> {
     }
   } finally {
     await server?.stop();
+  }
+}
+
+/** Section 5's runs against `server`, into `results.memory`. */
+async function memorySection(
+  files: readonly CorpusFile[],
+  server: ServerProcess,
+  settings: PipelineSettings,
+): Promise<void> {
+  const job = {
+    paths: files.map((f) => f.path),
+    address: server.address,
+    serverPid: server.pid,
+    images: config.memoryImages,
+  };
+  const runs = await runMemoryVariants(repoRoot, job, settings, (name, work) => section(5, name, work), log);
+  if (runs.length > 0) results.memory = runs;
+}
+
+/** `--only memory`: the corpus, a server process and section 5 alone. */
+async function memoryOnly(): Promise<void> {
+  const files = await loadCorpus(config.corpusDir, config.corpusLimit);
+  if (files === undefined) {
+    note(results, 5, `The corpus is absent (${config.corpusDir}); the memory runs were skipped.`);
+    return;
+  }
+  const server = await section(5, 'server process', () => startServerProcess(repoRoot, config.server));
+  if (server === undefined) return;
+  results.server = { how: server.how, address: server.address };
+  try {
+    const settings = { mode: config.mode, inFlight: 2, quality: DEFAULT_BROTLI_QUALITY };
+    await memorySection(files, server, settings);
+  } finally {
+    await server.stop();
   }
 }
 

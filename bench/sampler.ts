@@ -12,6 +12,8 @@ export interface MemorySample {
   readonly done: number;
   /** Resident set size of the server process, MB (NaN when unknown). */
   readonly serverRssMb: number;
+  /** For a process tree: the plain sum of its processes' RSS (shared pages counted in each), MB. */
+  readonly rssSumMb?: number;
 }
 
 const MB = 1024 * 1024;

@@ -1,3 +1,4 @@
+import { CLI_DEFAULTS, LIBRARY_DEFAULTS } from './memory-runs.js';
 import { type BenchResults } from './results.js';
 import { fmt } from './stats.js';
 
@@ -14,6 +15,8 @@ export const RSS_LIMIT_MB = 300;
 export const RSS_TARGET_IMAGES = 20_000;
 /** What "flat" means for RSS over the second half of the long run. */
 export const FLAT_MB_PER_MIN = 1;
+/** The command with every default may lose at most this share of the library defaults' throughput. */
+export const CLI_THROUGHPUT_FLOOR = 0.9;
 
 const met = (ok: boolean): Status => (ok ? 'MET' : 'NOT MET');
 
@@ -85,6 +88,8 @@ export function checkTargets(r: BenchResults): TargetCheck[] {
     });
   }
 
+  checks.push(cliDefaults(r));
+
   checks.push(
     e2e === undefined
       ? {
@@ -125,4 +130,31 @@ export function checkTargets(r: BenchResults): TargetCheck[] {
     });
   }
   return checks;
+}
+
+/**
+ * The issue's target for the command: a default `athena-rx classify` of 20,000 images under the
+ * RSS limit, at no less than {@link CLI_THROUGHPUT_FLOOR} of the library defaults' images/s.
+ */
+function cliDefaults(r: BenchResults): TargetCheck {
+  const target =
+    `default \`athena-rx classify\`: peak RSS under ${RSS_LIMIT_MB} MB for ${RSS_TARGET_IMAGES} images, ` +
+    `at least ${CLI_THROUGHPUT_FLOOR} of the library defaults' throughput`;
+  const cli = r.memory?.find((x) => x.label === CLI_DEFAULTS)?.result;
+  const lib = r.memory?.find((x) => x.label === LIBRARY_DEFAULTS)?.result;
+  if (cli === undefined || lib === undefined)
+    return { target, status: 'NOT CHECKED', measured: 'the command or the library run is missing' };
+  const ratio = cli.imagesPerSecond / lib.imagesPerSecond;
+  const short = cli.images < RSS_TARGET_IMAGES;
+  const ok = cli.peakRssMb < RSS_LIMIT_MB && ratio >= CLI_THROUGHPUT_FLOOR && cli.tally.failed === 0;
+  return {
+    target,
+    status: short ? 'NOT CHECKED' : met(ok),
+    measured:
+      `${fmt(cli.peakRssMb)} MB peak over ${cli.images} images (${cli.processes ?? 1} processes: the child's RSS ` +
+      `and the launcher's private pages; plain RSS sum ${fmt(cli.peakRssSumMb ?? NaN)} MB); ` +
+      `${fmt(cli.imagesPerSecond)} vs ${fmt(lib.imagesPerSecond)} images/s, ${fmt(ratio, 2)}x` +
+      `${cli.tally.failed > 0 ? `; ${cli.tally.failed} failed` : ''}` +
+      (short ? ` (only ${cli.images} images; the target needs ${RSS_TARGET_IMAGES})` : ''),
+  };
 }

@@ -3,7 +3,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 
 export const root = new URL('../..', import.meta.url).pathname;
-export const bin = join(root, 'dist/cli/main.js');
+export const bin = join(root, 'dist/cli/bin.js');
 export const samples = join(root, 'samples');
 
 export interface Run {

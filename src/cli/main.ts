@@ -23,6 +23,8 @@ import { checkOutput, openOutput } from './output.js';
 import { explainFatal, formatFatal } from './fatal.js';
 import { resolveInputs } from './input-list.js';
 import { progressMode } from './progress-view.js';
+import { followParent, listenForInterrupts } from './interrupts.js';
+import { CLI_MAX_PIXELS_IN_FLIGHT } from './relaunch.js';
 
 // grpc-js logs to stderr on its own (a failed bind, for one); the fatal error explains it instead.
 setLogVerbosity(logVerbosity.NONE);
@@ -133,10 +135,10 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
         .argParser(integer(1, 64))
         .default(cpuCount(), 'CPU cores'),
     )
-    .option(
-      '--max-pixels-in-flight <n>',
-      'most pixels decoded at once over the images being resized (default: no limit)',
-      integer(1, 10_000_000_000),
+    .addOption(
+      new Option('--max-pixels-in-flight <n>', 'most pixels decoded at once over the images being resized')
+        .argParser(integer(1, 10_000_000_000))
+        .default(CLI_MAX_PIXELS_IN_FLIGHT, '16000000'),
     )
     .option(
       '--max-bytes <size>',
@@ -163,8 +165,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .action(async (args: string[], flags: Flags & Record<string, unknown>) => {
       // Ctrl-C from now on is the command's to handle; one pressed before the run starts still counts.
       const interrupt = new ReplaySubject<void>(2);
-      const onSigint = (): void => interrupt.next();
-      process.on('SIGINT', onSigint);
+      const stopListening = listenForInterrupts(() => interrupt.next());
       try {
         const inputs = await resolveInputs(args, flags.fromFile as string | undefined, process.stdin);
         if (inputs.length === 0 && flags.fromFile === undefined) {
@@ -232,7 +233,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       } catch (error) {
         setExitCode(fail(error));
       } finally {
-        process.off('SIGINT', onSigint);
+        stopListening();
       }
     });
 
@@ -394,6 +395,9 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
 
   return program;
 }
+
+// Started by `bin` with the allocator settings: a parent that is gone ends this run too.
+followParent();
 
 // A reader that goes away (`| head`) is no error: output simply ends. `classify` also stops its work.
 process.stdout.on('error', (error: Error & { code?: string }) => {

@@ -1,0 +1,123 @@
+/**
+ * Bounded memory by default for `athena-rx classify`: its default decode pixel budget, the decision
+ * to run the command once more in a child process started with glibc malloc tunables (a pure
+ * function of argv, environment and C library), and the thin parent that runs that child, passes
+ * Ctrl-C and signals on and ends as it ends. Node built-ins only, so the parent stays small: it
+ * loads neither sharp nor gRPC.
+ */
+import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
+
+/** Set in the child's environment: the command was started again already (no second relaunch). */
+export const RELAUNCHED_ENV = 'ATHENA_RX_RELAUNCHED';
+
+/** `ATHENA_RX_TUNE_MALLOC=0` keeps the command in one process with the allocator as it comes. */
+export const TUNE_MALLOC_ENV = 'ATHENA_RX_TUNE_MALLOC';
+
+/**
+ * The glibc malloc tunables of the child. glibc raises its mmap threshold to the size of every
+ * large block freed (up to 32 MiB), so after the first multi-megapixel decode the pixel buffers come
+ * from heap arenas whose pages are kept after free; pinned at 128 KiB, each is mmapped and given back
+ * when freed. `hugetlb=1` (glibc 2.35 and later, ignored before) maps those buffers with transparent
+ * huge pages, which takes back most of the page-fault cost; two arenas keep the small blocks together.
+ */
+export const MALLOC_TUNABLES =
+  'glibc.malloc.mmap_threshold=131072:glibc.malloc.hugetlb=1:glibc.malloc.arena_max=2';
+
+/**
+ * `classify`'s default `--max-pixels-in-flight`: one 12-megapixel photo and a few small ones decoded
+ * at once, so two large progressive JPEGs (about 140 MB of pixels and coefficients) never decode
+ * side by side. The library's `resize` has no budget unless given one.
+ */
+export const CLI_MAX_PIXELS_IN_FLIGHT = 16_000_000;
+
+/** The subcommands that decode images in bulk and so run with the tunables. */
+const TUNED_COMMANDS = new Set(['classify']);
+
+/** What {@link planRelaunch} decided: the child's extra environment, or why there is no child. */
+export type RelaunchPlan =
+  | { readonly relaunch: true; readonly env: Readonly<Record<string, string>> }
+  | { readonly relaunch: false; readonly reason: string };
+
+/**
+ * Whether `argv` (as `process.argv`: node, script, subcommand, ...) runs in a child with
+ * {@link MALLOC_TUNABLES}: only `classify`, only on glibc, never twice, never with
+ * `ATHENA_RX_TUNE_MALLOC=0`, and never over allocator settings the user made (any `glibc.malloc.*`
+ * tunable, a `MALLOC_*` variable, or a preloaded allocator). Other tunables the user set are kept.
+ */
+export function planRelaunch(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  libc: 'glibc' | 'other',
+): RelaunchPlan {
+  if (!TUNED_COMMANDS.has(argv[2] ?? '')) return { relaunch: false, reason: 'command' };
+  if (env[RELAUNCHED_ENV] !== undefined) return { relaunch: false, reason: 'relaunched' };
+  if (env[TUNE_MALLOC_ENV] === '0') return { relaunch: false, reason: 'opted out' };
+  if (libc !== 'glibc') return { relaunch: false, reason: 'not glibc' };
+  const tunables = env.GLIBC_TUNABLES ?? '';
+  const userMalloc =
+    /(^|:)glibc\.malloc\./.test(tunables) ||
+    Object.keys(env).some((name) => name.startsWith('MALLOC_') && env[name] !== undefined) ||
+    /malloc/i.test(env.LD_PRELOAD ?? '');
+  if (userMalloc) return { relaunch: false, reason: 'user malloc settings' };
+  return {
+    relaunch: true,
+    env: {
+      GLIBC_TUNABLES: tunables === '' ? MALLOC_TUNABLES : `${tunables}:${MALLOC_TUNABLES}`,
+      [RELAUNCHED_ENV]: '1',
+    },
+  };
+}
+
+/** The C library this Node runs on: glibc when the process report names a glibc runtime. */
+export function runtimeLibc(): 'glibc' | 'other' {
+  if (process.platform !== 'linux') return 'other';
+  const report = process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined;
+  return report?.header?.glibcVersionRuntime ? 'glibc' : 'other';
+}
+
+/** Signals passed on to the child as they are; the parent ends the way the child ends. */
+const FORWARDED = ['SIGTERM', 'SIGHUP', 'SIGQUIT'] as const;
+
+/**
+ * Runs this command again in a child with `extraEnv` added: stdio inherited, an IPC channel
+ * beside it. Ctrl-C (SIGINT) is passed on as a count of presses once the child listens for them
+ * (a terminal's Ctrl-C reaches both processes, so the child counts each press once, see
+ * `cli/interrupts`), as the signal itself before; SIGTERM, SIGHUP and SIGQUIT are passed on. The
+ * parent exits with the child's code, or dies of the child's signal. Resolves true once the child
+ * runs, false when it could not start (the caller then runs the command in this process).
+ */
+export function relaunch(extraEnv: Readonly<Record<string, string>>): Promise<boolean> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+      env: { ...process.env, ...extraEnv },
+      stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
+    });
+    let listening = false;
+    let presses = 0;
+    const onInterrupt = (): void => {
+      presses += 1;
+      // A failed send means the child is going away; its exit decides the parent's.
+      if (listening && child.connected) child.send({ interrupts: presses }, () => undefined);
+      else child.kill('SIGINT');
+    };
+    const forward = (signal: NodeJS.Signals): void => void child.kill(signal);
+    child.on('message', (message: { listening?: unknown }) => {
+      if (typeof message?.listening === 'boolean') listening = message.listening;
+    });
+    child.once('spawn', () => {
+      process.on('SIGINT', onInterrupt);
+      for (const signal of FORWARDED) process.on(signal, forward);
+      resolve(true);
+    });
+    child.on('error', () => resolve(false));
+    child.once('exit', (code, signal) => {
+      process.off('SIGINT', onInterrupt);
+      for (const s of FORWARDED) process.off(s, forward);
+      if (signal === null) process.exit(code ?? 1);
+      process.kill(process.pid, signal);
+      // A signal Node ignores (SIGPIPE) does not end the parent: exit as a shell reports it.
+      process.exit(128 + (constants.signals[signal] ?? 0));
+    });
+  });
+}
