@@ -10,7 +10,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_BROTLI_QUALITY } from '../src/operators/compress.js';
-import { cpuCount } from '../src/internal/validate.js';
+import { cpuCount } from '../src/internal/core/validate.js';
 import { type MemoryJob, type MemoryResult } from './memory.js';
 import { compiled } from './paths.js';
 import { BENCH_AFFILIATE } from './pipeline.js';
