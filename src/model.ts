@@ -4,6 +4,7 @@
  * objects and never mutate the ones they receive.
  */
 import type { AthenaError } from './errors.js';
+import type { ImageTrace } from './telemetry/options.js';
 import { HashType, ImageFormat, RequestEncoding, type ImageHash } from './generated/athena/models.js';
 
 export { HashType, ImageFormat, RequestEncoding };
@@ -55,6 +56,11 @@ export interface ItemBase {
   readonly meta?: Readonly<Record<string, unknown>>;
   /** The flow-control credit this item holds (see {@link Lease}). */
   readonly lease?: Lease;
+  /**
+   * The image's telemetry, when its source records any (see `ImageTelemetryOptions` and
+   * docs/observability.md): operators report their step onto it, `classify` ends it. Left out of JSON.
+   */
+  readonly trace?: ImageTrace;
 }
 
 /** An image on its way to the service. */
@@ -148,7 +154,7 @@ export function imageItem(
 
 /**
  * Turns an item (or anything carrying `ref`) into a failure at `stage`, keeping its ref,
- * correlation id, index, meta and lease.
+ * correlation id, index, meta, lease and trace.
  */
 export function toFailure(item: ItemBase, stage: FailureStage, error: AthenaError): ItemFailure {
   const failure: {
@@ -158,6 +164,7 @@ export function toFailure(item: ItemBase, stage: FailureStage, error: AthenaErro
   if (item.index !== undefined) failure.index = item.index;
   if (item.meta !== undefined) failure.meta = item.meta;
   if (item.lease !== undefined) failure.lease = item.lease;
+  if (item.trace !== undefined) failure.trace = item.trace;
   return failure;
 }
 

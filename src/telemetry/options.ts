@@ -40,3 +40,62 @@ export function telemetrySetup(options: TelemetryOptions): TelemetrySetup {
   startLoading();
   return { tracerProvider, meterProvider };
 }
+
+/** The telemetry options of the sources, and of `classify`: where telemetry goes, and per-image spans. */
+export interface ImageTelemetryOptions extends TelemetryOptions {
+  /**
+   * A span `athena.image` per image (default false). Given to a source, the span runs from the read
+   * to the outcome, with a child span for each step (see docs/observability.md).
+   */
+  readonly traceImages?: boolean;
+  /** Put each image's `ref` on its span as `athena.ref` (default false: refs can be private paths or URLs). */
+  readonly traceRefs?: boolean;
+}
+
+/** The checked per-image telemetry options. */
+export interface ImageTelemetrySetup extends TelemetrySetup {
+  readonly images: boolean;
+  readonly refs: boolean;
+}
+
+/** Checks the per-image telemetry options at call time (TypeError) and starts loading the API. */
+export function imageTelemetrySetup(options: ImageTelemetryOptions): ImageTelemetrySetup {
+  const { traceImages = false, traceRefs = false } = options;
+  if (typeof traceImages !== 'boolean') throw new TypeError('traceImages must be a boolean');
+  if (typeof traceRefs !== 'boolean') throw new TypeError('traceRefs must be a boolean');
+  return { ...telemetrySetup(options), images: traceImages, refs: traceRefs };
+}
+
+/** The steps of an image that its trace records, each as a child span `athena.image.<phase>`. */
+export type ImagePhase = 'read' | 'hash' | 'prepare' | 'compress';
+
+/**
+ * The telemetry of one image, carried by the item (`trace`) from the source that read it to its
+ * outcome. Sources create it when telemetry is on; operators report their step onto it; `classify`
+ * (or `classifyEach`) ends it with the image's outcome. Every method is cheap, never throws, and
+ * does nothing once the trace has ended.
+ */
+export interface ImageTrace {
+  /** The trace's clock: milliseconds since the epoch, with fractions. */
+  now(): number;
+  /** Records step `phase`, from `startedAt` (a `now()`) to now; `error` is a failure's code. */
+  phase(phase: ImagePhase, startedAt: number, error?: string): void;
+  /** The image was handed to the classifier (with its correlation id): the wait for its output begins. */
+  waiting(correlationId?: string): void;
+  /** The image was written on a stream connection (an OpenTelemetry span, linked from the image's). */
+  written(stream: unknown): void;
+  /**
+   * The image's outcome: ends the wait and the image span, and records `athena.client.image.duration`.
+   * Without an outcome (the run ended first) the spans end and no duration is recorded.
+   */
+  end(outcome?: ImageTraceOutcome): void;
+  /** Traces stay out of JSON: `JSON.stringify` leaves the property out. */
+  toJSON(): undefined;
+}
+
+/** What {@link ImageTrace.end} needs of an outcome. */
+export interface ImageTraceOutcome {
+  readonly ok: boolean;
+  readonly stage?: string;
+  readonly error?: { readonly code: string };
+}
