@@ -45,6 +45,8 @@ import {
 } from 'rxjs';
 import { AthenaError } from '../errors.js';
 import { toFailure, type ItemOrFailure, type Lease } from '../model.js';
+import { sourceImageTraces, traceClock, type StartImageTrace } from '../telemetry/image-trace.js';
+import type { ImageTelemetrySetup } from '../telemetry/options.js';
 import { DEFAULT_WINDOW_STALL_WARN_MS, stallWatch, type SourceEvent } from './flow-stall.js';
 import { trampoline } from './trampoline.js';
 import { assertInteger } from './validate.js';
@@ -98,6 +100,8 @@ export interface PullOptions<E = unknown> {
   readonly events?: Partial<Observer<SourceEvent>> | undefined;
   /** Default `asyncScheduler`. */
   readonly scheduler?: SchedulerLike;
+  /** Where each value's trace goes (see `ImageTrace`); none by default. */
+  readonly telemetry?: ImageTelemetrySetup;
 }
 
 /** Validates `window` (default {@link DEFAULT_WINDOW}); throws TypeError/RangeError. */
@@ -136,6 +140,8 @@ export function fromPulled<E>(
   const scheduler = options.scheduler ?? asyncScheduler;
   return new Observable<ItemOrFailure>((subscriber) => {
     const controller = new AbortController();
+    // Undefined when nothing records traces: a read then costs one branch more.
+    const traces = options.telemetry && sourceImageTraces(options.telemetry);
     const reads = new Set<Subscription>();
     const results = new Map<number, Settled>();
     let iterator: Iterator<E> | AsyncIterator<E> | undefined;
@@ -220,7 +226,7 @@ export function fromPulled<E>(
       watchStall();
     };
 
-    const settle = (index: number, value: Settled): void => {
+    const settleRead = (index: number, value: Settled): void => {
       reading -= 1;
       results.set(index, value);
       flush();
@@ -230,6 +236,7 @@ export function fromPulled<E>(
     const startRead = (entry: E, index: number): void => {
       reading += 1;
       let done = false;
+      const settle = traces === undefined ? settleRead : traced(traces, traceClock(), settleRead);
       const fail = (error: unknown): ItemOrFailure =>
         toFailure(
           { ref: typeof entry === 'string' ? entry : `#${index}`, index },
@@ -348,6 +355,20 @@ export function fromPulled<E>(
       if (!exhausted) closeIterator(iterator);
     };
   });
+}
+
+/** `settle`, giving each value read a trace that began at `readAt`, with its read as first step. */
+function traced(
+  start: StartImageTrace,
+  readAt: number,
+  settle: (index: number, value: Settled) => void,
+): (index: number, value: Settled) => void {
+  return (index, value) => {
+    if (value === SKIPPED) return settle(index, value);
+    const trace = start(value.ref, readAt);
+    trace.phase('read', readAt, value.kind === 'failure' ? value.error.code : undefined);
+    settle(index, { ...value, trace });
+  };
 }
 
 function closeIterator<E>(iterator: Iterator<E> | AsyncIterator<E> | undefined): void {
