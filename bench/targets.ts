@@ -1,4 +1,5 @@
 import { type BenchResults } from './results.js';
+import { telemetryTarget } from './report-telemetry.js';
 import { fmt } from './stats.js';
 
 export type Status = 'MET' | 'NOT MET' | 'NOT CHECKED' | 'INFO';
@@ -124,5 +125,6 @@ export function checkTargets(r: BenchResults): TargetCheck[] {
       measured: 'no preparation figures',
     });
   }
+  checks.push(telemetryTarget(r.telemetry));
   return checks;
 }
