@@ -27,7 +27,7 @@ export interface BenchConfig {
   /** The fault scenarios (section 8) and the images of each. */
   readonly faults: { readonly images: number; readonly scenarios: readonly ScenarioName[] };
   /** The telemetry cost runs (section 9): images per run and rounds of off, stream and image. */
-  readonly telemetry: { readonly images: number; readonly rounds: number };
+  readonly telemetry: { readonly images: number; readonly rounds: number; readonly lightImages: number };
   /** Run this section alone and write it into the existing report (`--only faults`, `--only telemetry`). */
   readonly only?: 'faults' | 'telemetry';
 }
@@ -42,7 +42,7 @@ const SIZES: Record<RunSize, Omit<BenchConfig, 'size' | 'out' | 'corpusDir' | 's
     memoryImages: 20_000,
     transportImages: 3_000,
     faults: { images: 4_000, scenarios: SCENARIOS },
-    telemetry: { images: 240, rounds: 5 },
+    telemetry: { images: 240, rounds: 5, lightImages: 2_000 },
   },
   quick: {
     prepareRounds: 2,
@@ -51,7 +51,7 @@ const SIZES: Record<RunSize, Omit<BenchConfig, 'size' | 'out' | 'corpusDir' | 's
     memoryImages: 240,
     transportImages: 500,
     faults: { images: 400, scenarios: SCENARIOS },
-    telemetry: { images: 48, rounds: 2 },
+    telemetry: { images: 48, rounds: 2, lightImages: 300 },
   },
   smoke: {
     corpusLimit: 4,
@@ -62,7 +62,7 @@ const SIZES: Record<RunSize, Omit<BenchConfig, 'size' | 'out' | 'corpusDir' | 's
     transportImages: 64,
     // The other scenarios wait out 20 to 40 s faults whatever the size.
     faults: { images: 48, scenarios: ['clean', 'restart-2s', 'global-errors'] },
-    telemetry: { images: 8, rounds: 1 },
+    telemetry: { images: 8, rounds: 1, lightImages: 64 },
   },
 };
 

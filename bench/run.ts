@@ -106,14 +106,7 @@ async function telemetrySection(): Promise<TelemetryResult> {
   const server = await startServerProcess(repoRoot, config.server);
   try {
     const settings: PipelineSettings = { mode: config.mode, inFlight: 2, quality: DEFAULT_BROTLI_QUALITY };
-    return await measureTelemetry(
-      files,
-      server,
-      settings,
-      config.telemetry.images,
-      config.telemetry.rounds,
-      log,
-    );
+    return await measureTelemetry(files, server, settings, config.telemetry, log);
   } finally {
     await server.stop();
   }

@@ -16,6 +16,7 @@ import { fullPipeline, type PipelineSettings } from './e2e.js';
 import { benchClient, deploymentFor, tally, type Tally } from './pipeline.js';
 import { type ServerProcess } from './server.js';
 import { median, now } from './stats.js';
+import { addedCpuMs, lightRuns, type OverheadRun } from './telemetry-overhead.js';
 
 /** The three ways the pipeline runs, in the order of each round. */
 export const TELEMETRY_VARIANTS = ['off', 'stream', 'image'] as const;
@@ -54,6 +55,21 @@ export interface TelemetryResult {
       readonly cpu: { readonly median: number; readonly min: number; readonly max: number };
     }
   >;
+  /**
+   * The light pipeline (see `telemetry-overhead.ts`): its runs, the median CPU per image of each
+   * variant, and what stream and image telemetry add to it, in ms per image (median over rounds of the
+   * difference to the off run of the same round).
+   */
+  readonly light: {
+    readonly imagesPerRun: number;
+    readonly runs: {
+      readonly variant: TelemetryVariant;
+      readonly round: number;
+      readonly run: OverheadRun;
+    }[];
+    readonly cpuMs: Record<TelemetryVariant, number>;
+    readonly addedMs: Record<Exclude<TelemetryVariant, 'off'>, number>;
+  };
   readonly failed: number;
 }
 
@@ -112,10 +128,11 @@ export async function measureTelemetry(
   files: readonly CorpusFile[],
   server: ServerProcess,
   settings: PipelineSettings,
-  imagesPerRun: number,
-  rounds: number,
+  sizes: { readonly images: number; readonly rounds: number; readonly lightImages: number },
   log: (text: string) => void,
 ): Promise<TelemetryResult> {
+  const { images: imagesPerRun, rounds } = sizes;
+  const order = (round: number) => TELEMETRY_VARIANTS.map((_, i) => TELEMETRY_VARIANTS[(i + round) % 3]!);
   const startedAt = new Date().toISOString();
   const client = benchClient(server.address);
   const runs: TelemetryRun[] = [];
@@ -150,8 +167,7 @@ export async function measureTelemetry(
     const warm = Math.min(files.length, imagesPerRun);
     for (const variant of TELEMETRY_VARIANTS) await run(variant, -1, warm);
     for (let round = 0; round < rounds; round += 1) {
-      const order = TELEMETRY_VARIANTS.map((_, i) => TELEMETRY_VARIANTS[(i + round) % 3]!);
-      for (const variant of order) {
+      for (const variant of order(round)) {
         const figure = await run(variant, round, imagesPerRun);
         runs.push(figure);
         log(`9. round ${round + 1}/${rounds} ${variant}: ${figure.imagesPerSecond.toFixed(1)} images/s`);
@@ -160,7 +176,22 @@ export async function measureTelemetry(
   } finally {
     client.close();
   }
-  return summarize(startedAt, settings, imagesPerRun, rounds, runs);
+  log(`9. light pipeline: ${rounds} rounds of ${sizes.lightImages} images`);
+  const light = await lightRuns(server, sizes.lightImages, rounds, order, sdkFor);
+  const lightFailed = light.reduce((n, r) => n + r.run.failed, 0);
+  const cpuOf = (variant: TelemetryVariant) =>
+    median(light.filter((r) => r.variant === variant).map((r) => r.run.clientCpuMsPerImage));
+  const summary = summarize(startedAt, settings, imagesPerRun, rounds, runs);
+  return {
+    ...summary,
+    light: {
+      imagesPerRun: sizes.lightImages,
+      runs: light,
+      cpuMs: { off: cpuOf('off'), stream: cpuOf('stream'), image: cpuOf('image') },
+      addedMs: { stream: addedCpuMs(light, 'stream', 'off'), image: addedCpuMs(light, 'image', 'off') },
+    },
+    failed: summary.failed + lightFailed,
+  };
 }
 
 function summarize(
@@ -169,7 +200,7 @@ function summarize(
   imagesPerRun: number,
   rounds: number,
   runs: TelemetryRun[],
-): TelemetryResult {
+): Omit<TelemetryResult, 'light'> {
   const of = (variant: TelemetryVariant) => runs.filter((r) => r.variant === variant);
   const spread = (values: number[]) => ({
     median: median(values),
