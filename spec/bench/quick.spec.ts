@@ -93,7 +93,7 @@ describe('bench/run.ts --smoke', () => {
     expect(Number(cells('stream')[8])).toBeGreaterThan(0);
     for (const variant of ['off', 'stream', 'image']) expect(cells(variant)[9], variant).toBe('0');
     expect(report).toMatch(
-      /\| per-stream telemetry costs under 2% \\(client CPU per image of the whole pipeline\\) \| \*\*(MET|NOT MET)\*\* \|/,
+      /\| per-stream telemetry costs under 2% \(client CPU per image of the whole pipeline\) \| \*\*(MET|NOT MET)\*\* \|/,
     );
   });
 
