@@ -26,8 +26,10 @@ export interface BenchConfig {
   readonly mode: PrepareMode;
   /** The fault scenarios (section 8) and the images of each. */
   readonly faults: { readonly images: number; readonly scenarios: readonly ScenarioName[] };
-  /** Run this section alone and write it into the existing report (`--only faults`, `--only memory`). */
-  readonly only?: 'faults' | 'memory';
+  /** The telemetry cost runs (section 9): images per run and rounds of off, stream and image. */
+  readonly telemetry: { readonly images: number; readonly rounds: number; readonly lightImages: number };
+  /** Run this section alone and write it into the existing report (`--only faults`, `memory`, `telemetry`). */
+  readonly only?: 'faults' | 'memory' | 'telemetry';
 }
 
 const ALL_QUALITIES = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
@@ -40,6 +42,7 @@ const SIZES: Record<RunSize, Omit<BenchConfig, 'size' | 'out' | 'corpusDir' | 's
     memoryImages: 20_000,
     transportImages: 3_000,
     faults: { images: 4_000, scenarios: SCENARIOS },
+    telemetry: { images: 240, rounds: 5, lightImages: 2_000 },
   },
   quick: {
     prepareRounds: 2,
@@ -48,6 +51,7 @@ const SIZES: Record<RunSize, Omit<BenchConfig, 'size' | 'out' | 'corpusDir' | 's
     memoryImages: 240,
     transportImages: 500,
     faults: { images: 400, scenarios: SCENARIOS },
+    telemetry: { images: 48, rounds: 2, lightImages: 300 },
   },
   smoke: {
     corpusLimit: 4,
@@ -58,6 +62,7 @@ const SIZES: Record<RunSize, Omit<BenchConfig, 'size' | 'out' | 'corpusDir' | 's
     transportImages: 64,
     // The other scenarios wait out 20 to 40 s faults whatever the size.
     faults: { images: 48, scenarios: ['clean', 'restart-2s', 'global-errors'] },
+    telemetry: { images: 8, rounds: 1, lightImages: 64 },
   },
 };
 
@@ -74,6 +79,8 @@ const USAGE = `usage: npm run bench -- [--quick | --smoke] [--out <file>] [--cor
   --only memory     run section 5 (memory: the CLI with every default, the library with every
                     default, the memory-bounded deployment) alone and write it and its Targets rows
                     into the report at --out
+  --only telemetry  run section 9 (telemetry cost: off, spans per stream, spans per image) alone and
+                    write it, with its Targets line, into the report at --out
   --faults <list>   the fault scenarios to run, comma-separated (default all; smoke: clean,restart-2s,
                     global-errors): ${SCENARIOS.join(', ')}`;
 
@@ -108,8 +115,8 @@ export function benchConfig(argv: readonly string[], repoRoot: string, defaultCo
   if (memory !== undefined && !(Number.isInteger(memory) && memory > 0)) {
     throw new Error(`--memory-images must be a positive integer\n${USAGE}`);
   }
-  if (values.only !== undefined && values.only !== 'faults' && values.only !== 'memory')
-    throw new Error(`--only must be faults or memory\n${USAGE}`);
+  if (values.only !== undefined && !['faults', 'memory', 'telemetry'].includes(values.only))
+    throw new Error(`--only must be faults, memory or telemetry\n${USAGE}`);
   const scenarios = values.faults?.split(',').map((name) => name.trim());
   for (const name of scenarios ?? []) {
     if (!(SCENARIOS as readonly string[]).includes(name))
@@ -132,6 +139,6 @@ export function benchConfig(argv: readonly string[], repoRoot: string, defaultCo
     ...(scenarios === undefined
       ? {}
       : { faults: { ...sized.faults, scenarios: scenarios as ScenarioName[] } }),
-    ...(values.only === undefined ? {} : { only: values.only }),
+    ...(values.only === undefined ? {} : { only: values.only as NonNullable<BenchConfig['only']> }),
   };
 }

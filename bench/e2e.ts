@@ -6,6 +6,7 @@ import { releaseLeases } from '../src/operators/releaseLeases.js';
 import { resize, type ResizeOptions } from '../src/operators/resize.js';
 import { fromFiles } from '../src/sources/fromFiles.js';
 import { type PrepareMode } from '../src/imaging/prepare.js';
+import { type ImageTelemetryOptions } from '../src/telemetry/options.js';
 import { cycledPaths, type CorpusFile } from './corpus.js';
 import { benchClient, classifyTail, deploymentFor, tally, type Tally } from './pipeline.js';
 import { watchEventLoop, type LoopDelay } from './sampler.js';
@@ -27,19 +28,22 @@ export interface PipelineSettings {
 
 /**
  * The whole pipeline: `fromFiles` -> `hashImage` -> `resize` -> `compress` -> `correlate` ->
- * `batch` -> `classify`, every operator with its defaults except the ones `settings` names.
+ * `batch` -> `classify`, every operator with its defaults except the ones `settings` names; the
+ * source and `classify` take `telemetry` (none by default).
  */
 export function fullPipeline(
   paths: AsyncIterable<string>,
   client: AthenaClient,
   deploymentId: string,
   settings: PipelineSettings,
+  telemetry: ImageTelemetryOptions = {},
 ): Observable<Outcome> {
-  return fromFiles(paths, settings.window === undefined ? {} : { window: settings.window }).pipe(
+  const window = settings.window === undefined ? {} : { window: settings.window };
+  return fromFiles(paths, { ...window, ...telemetry }).pipe(
     hashImage(),
     resize(resizeOptions(settings)),
     compress({ quality: settings.quality }),
-    classifyTail(client, deploymentId, settings.window),
+    classifyTail(client, deploymentId, settings.window, telemetry),
   );
 }
 

@@ -3,6 +3,7 @@ import { type ItemOrFailure, type Outcome } from '../src/model.js';
 import { batch } from '../src/operators/batch.js';
 import { classify } from '../src/operators/classify.js';
 import { correlate } from '../src/operators/correlate.js';
+import { type ImageTelemetryOptions } from '../src/telemetry/options.js';
 import { AthenaClient } from '../src/transport/AthenaClient.js';
 
 /** What a run ended with. */
@@ -28,12 +29,13 @@ export function classifyTail(
   client: AthenaClient,
   deploymentId: string,
   batchSize = BATCH_SIZE,
+  telemetry: ImageTelemetryOptions = {},
 ): OperatorFunction<ItemOrFailure, Outcome> {
   return (items$) =>
     items$.pipe(
       correlate(),
       batch({ size: batchSize, maxWaitMs: BATCH_WAIT_MS }),
-      classify(client, { deploymentId, affiliate: BENCH_AFFILIATE }),
+      classify(client, { deploymentId, affiliate: BENCH_AFFILIATE, ...telemetry }),
     );
 }
 

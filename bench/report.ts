@@ -8,6 +8,7 @@ import { BATCH_SIZE, BATCH_WAIT_MS } from './pipeline.js';
 import { LOOP_RESOLUTION_MS } from './sampler.js';
 import { FAULTS_HEADING, renderFaults } from './report-faults.js';
 import { renderMemory } from './report-memory.js';
+import { renderTelemetry, TELEMETRY_HEADING } from './report-telemetry.js';
 
 /** The section headings every report has, in order (a skipped section says why under its heading). */
 export const SECTIONS = [
@@ -21,6 +22,7 @@ export const SECTIONS = [
   '## 6. Event-loop delay',
   '## 7. Transport cost',
   FAULTS_HEADING,
+  TELEMETRY_HEADING,
 ] as const;
 
 const table = (head: readonly string[], rows: readonly (readonly string[])[]): string =>
@@ -71,6 +73,15 @@ export function renderFaultsSection(r: BenchResults): string {
   );
 }
 
+/** Section 9 alone, for `--only telemetry`. */
+export function renderTelemetrySection(r: BenchResults): string {
+  return renderSection(
+    r,
+    TELEMETRY_HEADING,
+    renderTelemetry(r.telemetry, r.machine, `${r.loadStart} at start, ${r.loadEnd} at the end`),
+  );
+}
+
 function sections(r: BenchResults): [string, string][] {
   return [
     [SECTIONS[0], targets(r)],
@@ -83,6 +94,7 @@ function sections(r: BenchResults): [string, string][] {
     [SECTIONS[7], loop(r)],
     [SECTIONS[8], transport(r)],
     [SECTIONS[9], renderFaults(r.faults, r.machine, `${r.loadStart} at the start of the benchmark`)],
+    [SECTIONS[10], renderTelemetry(r.telemetry, r.machine, `${r.loadStart} at the start of the benchmark`)],
   ];
 }
 

@@ -5,6 +5,7 @@ import { type FaultsResult } from './faults.js';
 import { type MachineInfo } from './machine.js';
 import { type MemoryRun } from './memory.js';
 import { type PrepareResult } from './prepare.js';
+import { type TelemetryResult } from './telemetry.js';
 import { type TransportResult } from './transport.js';
 
 /** The corpus as measured. */
@@ -36,6 +37,8 @@ export interface BenchResults {
   transport?: TransportResult;
   /** The fault scenarios (section 8). */
   faults?: FaultsResult;
+  /** The cost of telemetry (section 9). */
+  telemetry?: TelemetryResult;
   /** Why a section is missing or what went wrong in it, by section number. */
   readonly notes: Map<number, string[]>;
 }

@@ -1,8 +1,8 @@
 /**
  * `npm run bench`: measures preparation against the decode floor, Brotli qualities, the whole
  * pipeline against a server in another process, memory over a long run, event-loop delay and the
- * transport's CPU cost, and what classify does through server restarts, stalls and error storms,
- * and writes the figures to docs/performance.md (see `--help`).
+ * transport's CPU cost, what classify does through server restarts, stalls and error storms, and
+ * what telemetry costs, and writes the figures to docs/performance.md (see `--help`).
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, extname } from 'node:path';
@@ -17,9 +17,11 @@ import { loadAverage, machineInfo } from './machine.js';
 import { runMemoryVariants } from './memory-runs.js';
 import { repoRoot } from './paths.js';
 import { measurePrepare } from './prepare.js';
-import { renderFaultsSection, renderReport } from './report.js';
+import { renderFaultsSection, renderReport, renderTelemetrySection } from './report.js';
 import { faultVerdicts, spliceFaults } from './report-faults.js';
 import { spliceMemory } from './report-memory.js';
+import { spliceTelemetry, spliceTelemetryTarget, telemetryTarget } from './report-telemetry.js';
+import { measureTelemetry, type TelemetryResult } from './telemetry.js';
 import { checkTargets } from './targets.js';
 import { note, type BenchResults, type CorpusSummary } from './results.js';
 import { startServerProcess, type ServerProcess } from './server.js';
@@ -60,9 +62,13 @@ log(
 );
 if (config.only === undefined) await allSections();
 if (config.only === 'memory') await memoryOnly();
-if (config.only !== 'memory')
+if (config.only === undefined || config.only === 'faults')
   results.faults = await section(8, `faults: ${config.faults.scenarios.join(', ')}`, () =>
     measureFaults(repoRoot, config.faults.images, config.faults.scenarios, log),
+  );
+if (config.only === undefined || config.only === 'telemetry')
+  results.telemetry = await section(9, 'telemetry cost: off, spans per stream, spans per image', () =>
+    telemetrySection(),
   );
 
 results.loadEnd = loadAverage();
@@ -78,6 +84,14 @@ if (config.only === 'faults') {
   await writeFile(out, spliceMemory(before, results));
   for (const c of checkTargets(results).filter((c) => /RSS/.test(c.target)))
     log(`${c.status.padEnd(11)} ${c.target}: ${c.measured}`);
+} else if (config.only === 'telemetry') {
+  const before = await readFile(out, 'utf8').catch(() => '# Performance\n');
+  const target = telemetryTarget(results.telemetry);
+  await writeFile(
+    out,
+    spliceTelemetryTarget(spliceTelemetry(before, renderTelemetrySection(results)), target),
+  );
+  log(`${target.status.padEnd(11)} ${target.target}: ${target.measured}`);
 } else {
   await writeFile(out, renderReport(results));
   for (const c of checkTargets(results)) log(`${c.status.padEnd(11)} ${c.target}: ${c.measured}`);
@@ -85,6 +99,19 @@ if (config.only === 'faults') {
 for (const v of results.faults ? faultVerdicts(results.faults) : [])
   log(`${v.status.padEnd(11)} ${v.target}: ${v.measured}`);
 log(`wrote ${out} in ${(results.durationS / 60).toFixed(1)} min; load ${results.loadEnd}`);
+
+/** Section 9: the corpus through the whole pipeline to a server process of its own, with and without telemetry. */
+async function telemetrySection(): Promise<TelemetryResult> {
+  const files = await loadCorpus(config.corpusDir, config.corpusLimit);
+  if (files === undefined) throw new Error(`the corpus is absent (${config.corpusDir})`);
+  const server = await startServerProcess(repoRoot, config.server);
+  try {
+    const settings: PipelineSettings = { mode: config.mode, inFlight: 2, quality: DEFAULT_BROTLI_QUALITY };
+    return await measureTelemetry(files, server, settings, config.telemetry, log);
+  } finally {
+    await server.stop();
+  }
+}
 
 /** Sections 1 to 7. */
 async function allSections(): Promise<void> {

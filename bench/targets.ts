@@ -1,5 +1,6 @@
 import { CLI_DEFAULTS, LIBRARY_DEFAULTS } from './memory-runs.js';
 import { type BenchResults } from './results.js';
+import { telemetryTarget } from './report-telemetry.js';
 import { fmt } from './stats.js';
 
 export type Status = 'MET' | 'NOT MET' | 'NOT CHECKED' | 'INFO';
@@ -129,6 +130,7 @@ export function checkTargets(r: BenchResults): TargetCheck[] {
       measured: 'no preparation figures',
     });
   }
+  checks.push(telemetryTarget(r.telemetry));
   return checks;
 }
 

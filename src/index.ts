@@ -43,6 +43,15 @@ export {
   type RailwayValue,
 } from './model.js';
 export { type SourceEvent, type SourceFlowOptions, type WindowStallEvent } from './internal/flow/stall.js';
+export type {
+  ImagePhase,
+  ImageTelemetryOptions,
+  ImageTrace,
+  ImageTraceOutcome,
+  MeterProviderLike,
+  TelemetryOptions,
+  TracerProviderLike,
+} from './telemetry/options.js';
 export {
   errorCodeName,
   failureCodeName,

@@ -55,6 +55,11 @@ export interface ItemBase {
   readonly meta?: Readonly<Record<string, unknown>>;
   /** The flow-control credit this item holds (see {@link Lease}). */
   readonly lease?: Lease;
+  /**
+   * The image's telemetry, when its source records any (see `ImageTelemetryOptions` and
+   * docs/observability.md): operators report their step onto it, `classify` ends it. Left out of JSON.
+   */
+  readonly trace?: ImageTrace;
 }
 
 /** An image on its way to the service. */
@@ -148,7 +153,7 @@ export function imageItem(
 
 /**
  * Turns an item (or anything carrying `ref`) into a failure at `stage`, keeping its ref,
- * correlation id, index, meta and lease.
+ * correlation id, index, meta, lease and trace.
  */
 export function toFailure(item: ItemBase, stage: FailureStage, error: AthenaError): ItemFailure {
   const failure: {
@@ -158,6 +163,7 @@ export function toFailure(item: ItemBase, stage: FailureStage, error: AthenaErro
   if (item.index !== undefined) failure.index = item.index;
   if (item.meta !== undefined) failure.meta = item.meta;
   if (item.lease !== undefined) failure.lease = item.lease;
+  if (item.trace !== undefined) failure.trace = item.trace;
   return failure;
 }
 
@@ -168,4 +174,38 @@ export function labelsOf(classifications: readonly LabelWeight[]): Record<string
     if (!(label in labels)) labels[label] = weight;
   }
   return labels;
+}
+
+/** The steps of an image that its trace records, each as a child span `athena.image.<phase>`. */
+export type ImagePhase = 'read' | 'hash' | 'prepare' | 'compress';
+
+/**
+ * The telemetry of one image, carried by the item (`trace`) from the source that read it to its
+ * outcome. Sources create it when telemetry is on; operators report their step onto it; `classify`
+ * (or `classifyEach`) ends it with the image's outcome. Every method is cheap, never throws, and
+ * does nothing once the trace has ended.
+ */
+export interface ImageTrace {
+  /** The trace's clock: milliseconds since the epoch, with fractions. */
+  now(): number;
+  /** Records step `phase`, from `startedAt` (a `now()`) to now; `error` is a failure's code. */
+  phase(phase: ImagePhase, startedAt: number, error?: string): void;
+  /** The image was handed to the classifier (with its correlation id): the wait for its output begins. */
+  waiting(correlationId?: string): void;
+  /** The image was written on a stream connection (an OpenTelemetry span, linked from the image's). */
+  written(stream: unknown): void;
+  /**
+   * The image's outcome: ends the wait and the image span, and records `athena.client.image.duration`.
+   * Without an outcome (the run ended first) the spans end and no duration is recorded.
+   */
+  end(outcome?: ImageTraceOutcome): void;
+  /** Traces stay out of JSON: `JSON.stringify` leaves the property out. */
+  toJSON(): undefined;
+}
+
+/** What {@link ImageTrace.end} needs of an outcome. */
+export interface ImageTraceOutcome {
+  readonly ok: boolean;
+  readonly stage?: string;
+  readonly error?: { readonly code: string };
 }

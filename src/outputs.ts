@@ -95,6 +95,7 @@ function pickBase(item: ItemBase | undefined): Partial<ItemBase> {
   if (item.index !== undefined) base.index = item.index;
   if (item.meta !== undefined) base.meta = item.meta;
   if (item.lease !== undefined) base.lease = item.lease;
+  if (item.trace !== undefined) base.trace = item.trace;
   return base;
 }
 

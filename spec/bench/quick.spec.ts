@@ -79,6 +79,24 @@ describe('bench/run.ts --smoke', () => {
     );
   });
 
+  it('measures telemetry off, per stream and per image, the spans growing with each', () => {
+    const section = report.slice(report.indexOf('\n## 9. Telemetry cost\n'));
+    const cells = (variant: string): string[] =>
+      (section.split('\n').find((line) => line.startsWith(`| 1 | ${variant} |`)) ?? '')
+        .split('|')
+        .map((c) => c.trim());
+    const spans = (variant: string) => Number(cells(variant)[7]);
+    expect(spans('off')).toBe(0);
+    // A stream span per connection; with traceImages six more per image (8 images in a smoke run).
+    expect(spans('stream')).toBeGreaterThan(0);
+    expect(spans('image') - spans('stream')).toBeGreaterThanOrEqual(6 * 8);
+    expect(Number(cells('stream')[8])).toBeGreaterThan(0);
+    for (const variant of ['off', 'stream', 'image']) expect(cells(variant)[9], variant).toBe('0');
+    expect(report).toMatch(
+      /\| per-stream telemetry costs under 2% \(client CPU per image of the whole pipeline\) \| \*\*(MET|NOT MET)\*\* \|/,
+    );
+  });
+
   it('records the load average and the machine', () => {
     expect(report).toMatch(
       /Load average \(1, 5, 15 min\) at start: [\d.]+ [\d.]+ [\d.]+; at the end: [\d.]+/,

@@ -1,6 +1,7 @@
 /**
- * Without `@opentelemetry/api` (made unresolvable in a child process), the client and `classify` work
- * as before: no error, no unhandled rejection, and nothing of OpenTelemetry is loaded or registered.
+ * Without `@opentelemetry/api` (made unresolvable in a child process), the client, `classify` and a
+ * whole pipeline with `traceImages` work as before: no error, no unhandled rejection, no item carries a
+ * trace, and nothing of OpenTelemetry is loaded or registered.
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -39,6 +40,8 @@ describe('telemetry without @opentelemetry/api', () => {
       api: 'absent',
       globals: [],
       classified: 8,
+      pipeline: ['classified', 'classified', 'decode'],
+      traced: 0,
       single: 'absent-single',
       deployments: true,
       rejected: 0,

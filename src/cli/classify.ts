@@ -17,6 +17,7 @@ import { fromUrls } from '../sources/fromUrls.js';
 import type { Journal } from '../sources/openJournal.js';
 import { newDeploymentId } from '../transport/deployments.js';
 import type { Connection } from './connect.js';
+import type { ImageTelemetryOptions } from '../telemetry/options.js';
 import type { OutputFormat } from './format.js';
 import { createResultWriter } from './results.js';
 import { countInputs } from './count-inputs.js';
@@ -50,6 +51,11 @@ export interface ClassifyCommandOptions {
    * `previous` (`--resume`) the inputs it holds a final outcome for are skipped.
    */
   journal?: { path: string; previous?: Journal };
+  /**
+   * Telemetry of the sources and `classify` alike (default: the global OpenTelemetry providers, no
+   * per-image spans).
+   */
+  telemetry?: ImageTelemetryOptions;
 }
 
 export interface CommandIo {
@@ -91,7 +97,9 @@ export async function classifyCommand(
       return typeof answer === 'boolean' ? counted(answer) : answer.then(counted);
     },
   };
+  const telemetry = options.telemetry ?? {};
   const common = {
+    ...telemetry,
     events,
     ...skip,
     ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }),
@@ -127,6 +135,7 @@ export async function classifyCommand(
       affiliate: options.affiliate,
       maxInFlight: options.maxInFlight,
       events: tracker.events,
+      ...telemetry,
     }),
   );
   const outcomes$ = classified$.pipe(

@@ -162,6 +162,10 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--progress', 'show the progress bar even when standard error is not a terminal')
     .option('--no-progress', 'show no progress')
     .option('--fail-on-known-match', 'exit with code 3 when any image matched a known hash')
+    .option(
+      '--trace-images',
+      'with an OpenTelemetry SDK registered (node --import), a span per image from read to outcome',
+    )
     .action(async (args: string[], flags: Flags & Record<string, unknown>) => {
       // Ctrl-C from now on is the command's to handle; one pressed before the run starts still counts.
       const interrupt = new ReplaySubject<void>(2);
@@ -217,6 +221,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
                 drainMs: 10_000,
                 progress: progressMode(flags.progress as boolean | undefined, process.stderr.isTTY === true),
                 failOnKnownMatch: flags.failOnKnownMatch === true,
+                telemetry: { traceImages: flags.traceImages === true },
               },
               connection,
               {

@@ -58,7 +58,9 @@ export { DEFAULT_RECONNECT_POLICY };
  *   then the run errors, saying how many inputs were never read.
  * - With OpenTelemetry (`@opentelemetry/api` installed and a provider given or registered), each
  *   stream connection is a span `athena.ClassifierService/Classify` with events for reconnects,
- *   stalls, global errors and keepalives, and outcomes, reconnects and payloads are counted.
+ *   stalls, global errors and keepalives, and outcomes, reconnects and payloads are counted. An image
+ *   whose source traces it (its `trace`) gets the wait for its output as `athena.image.wait` and its
+ *   trace ended with its outcome; `traceImages` starts traces here for images that come without one.
  * - The `events` and `foreign` observers never affect outcomes: what they throw is reported as an
  *   unhandled error.
  *

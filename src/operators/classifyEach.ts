@@ -29,7 +29,8 @@ export interface ClassifyEachOptions {
  * deployment and no stream, for a few images or where a bidi stream is not wanted. Every input image
  * becomes exactly one {@link Outcome}, as with `classify`; batches are taken apart, failures and
  * classified values pass through. Outcomes come as calls finish, and each lease is released right
- * after its outcome is emitted.
+ * after its outcome is emitted. An image with a `trace` gets its call recorded as `athena.image.wait`
+ * and its trace ended with its outcome.
  *
  * ```text
  * each call answers after 2 ms; the call for b fails UNAVAILABLE (no retry); F a failure

@@ -43,7 +43,8 @@ const nodeBrotli: BrotliWork = async (data, quality) => {
  * The work runs on the libuv threadpool (zlib's asynchronous `brotliCompress`), off the main
  * thread, `concurrency` items at once; outputs may leave in a different order than they came.
  * Items already Brotli-encoded and failures pass unchanged; a compressor error becomes a
- * `compress` failure with code `COMPRESS_FAILED`.
+ * `compress` failure with code `COMPRESS_FAILED`. An item with a `trace` gets its compression recorded
+ * as the step `athena.image.compress`.
  *
  * On prepared 448x448 BGR images (602,112 bytes) of photographs, one core: quality 0 about 4 ms
  * and 1.26x smaller, 2 about 7 ms and 1.32x, 4 about 10 ms and 1.34x, 5 about 23 ms and 1.41x,
@@ -73,6 +74,6 @@ export function compress(options: CompressOptions = {}): OperatorFunction<ItemOr
         map((data) => ({ ...item, data, encoding: RequestEncoding.REQUEST_ENCODING_BROTLI })),
       );
     },
-    { concurrency, stage: 'compress', code: 'COMPRESS_FAILED' },
+    { concurrency, stage: 'compress', code: 'COMPRESS_FAILED', phase: 'compress' },
   );
 }

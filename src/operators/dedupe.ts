@@ -87,9 +87,10 @@ export function dedupe(
       const input = new Subject<ItemOrFailure>();
       const flights = createFlights();
       const answer = (item: ImageItem, result: CachedClassification | ItemFailure): void => {
-        subscriber.next(
-          'error' in result ? toFailure(item, result.stage, result.error) : cachedOutcome(item, result),
-        );
+        const outcome =
+          'error' in result ? toFailure(item, result.stage, result.error) : cachedOutcome(item, result);
+        subscriber.next(outcome);
+        item.trace?.end(outcome);
         item.lease?.release();
       };
       const inner = pipeline(input).subscribe({

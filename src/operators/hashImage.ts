@@ -51,7 +51,8 @@ const nodeHash: HashWork = async (data, type) => {
  * Put it before `resize` and `compress`: once the bytes are prepared pixels
  * (`IMAGE_FORMAT_RAW_UINT8_BGR`) or Brotli, their digests match nothing, so such an item becomes a
  * `hash` failure with code `INVALID_INPUT` instead of carrying wrong hashes. An item that already
- * has every requested digest passes unchanged. Failures pass through.
+ * has every requested digest passes unchanged. Failures pass through. An item with a `trace` (its
+ * source records telemetry) gets its hashing recorded as the step `athena.image.hash`.
  *
  * @example
  * ```ts
@@ -89,7 +90,7 @@ export function hashImage(options: HashImageOptions = {}): OperatorFunction<Item
         }),
       );
     },
-    { concurrency, stage: 'hash', code: 'UNKNOWN' },
+    { concurrency, stage: 'hash', code: 'UNKNOWN', phase: 'hash' },
   );
 }
 

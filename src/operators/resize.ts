@@ -17,6 +17,7 @@ import {
 import { readImageHeader } from '../imaging/header.js';
 import { abortable } from '../internal/core/abortable.js';
 import { mapItems } from '../internal/work/item-work.js';
+import { tracedStep } from '../internal/work/trace-step.js';
 import { pixelBudget, type BudgetGate } from '../internal/work/pixel-budget.js';
 import { assertFunction, assertInteger, cpuCount } from '../internal/core/validate.js';
 import { ImageFormat, RequestEncoding, toFailure, type ImageItem, type ItemOrFailure } from '../model.js';
@@ -65,7 +66,8 @@ const DECODE_CODES: ReadonlySet<AthenaErrorCode> = new Set<AthenaErrorCode>([
  * items already prepared (raw BGR, any encoding) pass through; other Brotli-encoded items and images
  * that cannot be decoded become `decode` failures (`EMPTY_INPUT`, `UNSUPPORTED_FORMAT`,
  * `DECODE_FAILED`, `IMAGE_TOO_MANY_PIXELS`, `INVALID_INPUT`), anything else a `resize` failure.
- * Unsubscribing aborts the images in flight.
+ * Unsubscribing aborts the images in flight. An item with a `trace` gets its preparation (not the wait
+ * for the pixel budget) recorded as `athena.image.prepare` and `athena.client.prepare.duration`.
  *
  * @example
  * ```ts
@@ -102,8 +104,13 @@ export function resize(options: ResizeOptions = {}): OperatorFunction<ItemOrFail
       const error = new AthenaError('INVALID_INPUT', `${item.ref} is Brotli-encoded; resize before compress`);
       return of(toFailure(item, 'decode', error));
     }
+    // Timed from the start of the preparation: a wait for the pixel budget is not part of it.
     const run = (): Observable<PreparedImage> =>
-      abortable((signal) => prepare(item.data, { ...prepareOptions, format: item.format, signal }));
+      tracedStep(
+        item.trace,
+        'prepare',
+        abortable((signal) => prepare(item.data, { ...prepareOptions, format: item.format, signal })),
+      );
     return (gate ? gate(pixelsOf(item.data, budget!), run) : run()).pipe(
       map((prepared): ItemOrFailure => ({
         ...item,

@@ -3,11 +3,12 @@ import { type ItemOrFailure } from '../model.js';
 import { bufferItem, type NamedBuffer } from '../internal/input/buffer-item.js';
 import { fromPulled, isPullable, windowOption } from '../internal/flow/source.js';
 import { stallOptions, type SourceFlowOptions } from '../internal/flow/stall.js';
+import { imageTelemetrySetup, type ImageTelemetryOptions } from '../telemetry/options.js';
 import { limitOptions } from '../internal/input/limits.js';
 
 export type { NamedBuffer };
 
-export interface FromBuffersOptions extends SourceFlowOptions {
+export interface FromBuffersOptions extends SourceFlowOptions, ImageTelemetryOptions {
   /** Items taken and not yet released (see `releaseLeases`). Default 32. */
   readonly window?: number;
   /** Largest buffer taken, in bytes; a larger one fails with `FILE_TOO_LARGE` at stage `read`. Default 256 MiB. */
@@ -35,6 +36,9 @@ export interface FromBuffersOptions extends SourceFlowOptions {
  * fromBuffers([{ name: 'upload-17', data: await request.bytes() }]);
  * ```
  *
+ * With telemetry (`tracerProvider`, `meterProvider`, `traceImages`, `traceRefs`: see
+ * `ImageTelemetryOptions` and docs/observability.md), each image's trace starts when its read does.
+ *
  * @param buffers - buffers or named buffers, synchronously or asynchronously iterable.
  * @param options - `window` (default 32), `maxBytes` (256 MiB),
  *   `windowStallWarnMs` (30,000), `events`, `scheduler`: see `SourceFlowOptions`.
@@ -48,6 +52,7 @@ export function fromBuffers(
   }
   const window = windowOption(options.window);
   const stall = stallOptions(options);
+  const telemetry = imageTelemetrySetup(options);
   const { maxBytes } = limitOptions({ maxBytes: options.maxBytes });
   return fromPulled<unknown>(
     () => buffers,
@@ -56,6 +61,7 @@ export function fromBuffers(
       window,
       concurrency: window,
       ...stall,
+      telemetry,
     },
   );
 }

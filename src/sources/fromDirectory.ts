@@ -10,6 +10,7 @@ import {
   type SkipOptions,
 } from '../internal/flow/source.js';
 import { stallOptions, type SourceFlowOptions } from '../internal/flow/stall.js';
+import { imageTelemetrySetup, type ImageTelemetryOptions } from '../telemetry/options.js';
 import { limitOptions, type SourceLimitOptions } from '../internal/input/limits.js';
 import { assertFunction, assertString } from '../internal/core/validate.js';
 import { walk, type WalkEntry } from '../internal/input/walk.js';
@@ -20,7 +21,8 @@ export const DEFAULT_IMAGE_EXTENSIONS: readonly string[] = [
   '.pbm', '.pgm', '.ppm', '.pxm', '.pnm', '.pfm', '.sr', '.ras', '.hdr', '.pic',
 ]; // prettier-ignore
 
-export interface FromDirectoryOptions extends SourceFlowOptions, SourceLimitOptions, SkipOptions {
+export interface FromDirectoryOptions
+  extends SourceFlowOptions, ImageTelemetryOptions, SourceLimitOptions, SkipOptions {
   /** Descend into subdirectories. Default true. */
   readonly recursive?: boolean;
   /** Extensions to read, with or without the dot, case-insensitive; `null` reads every file. */
@@ -64,6 +66,9 @@ export interface FromDirectoryOptions extends SourceFlowOptions, SourceLimitOpti
  * fromDirectory('./inbox', { extensions: ['jpg', 'png'], window: 16 });
  * ```
  *
+ * With telemetry (`tracerProvider`, `meterProvider`, `traceImages`, `traceRefs`: see
+ * `ImageTelemetryOptions` and docs/observability.md), each image's trace starts when its read does.
+ *
  * @param dir - the root directory.
  * @param options - `recursive` (true), `extensions` ({@link DEFAULT_IMAGE_EXTENSIONS}),
  *   `followSymlinks` (false), `window` (32), `concurrency` (4), `maxBytes` (256 MiB), `maxPixels`
@@ -81,6 +86,7 @@ export function fromDirectory(dir: string, options: FromDirectoryOptions = {}): 
   const window = windowOption(options.window);
   const skip = skipOption(options.skip);
   const stall = stallOptions(options);
+  const telemetry = imageTelemetrySetup(options);
   const concurrency = concurrencyOption(options.concurrency, 4);
   const limits = limitOptions(options);
   const readFile =
@@ -96,6 +102,7 @@ export function fromDirectory(dir: string, options: FromDirectoryOptions = {}): 
       window,
       concurrency,
       ...stall,
+      telemetry,
       skip: skip && ((entry) => entry.error === undefined && skip(entry.path)),
     },
   );

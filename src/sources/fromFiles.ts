@@ -11,10 +11,12 @@ import {
   type SkipOptions,
 } from '../internal/flow/source.js';
 import { stallOptions, type SourceFlowOptions } from '../internal/flow/stall.js';
+import { imageTelemetrySetup, type ImageTelemetryOptions } from '../telemetry/options.js';
 import { limitOptions, type SourceLimitOptions } from '../internal/input/limits.js';
 import { assertFunction } from '../internal/core/validate.js';
 
-export interface FromFilesOptions extends SourceFlowOptions, SourceLimitOptions, SkipOptions {
+export interface FromFilesOptions
+  extends SourceFlowOptions, ImageTelemetryOptions, SourceLimitOptions, SkipOptions {
   /** Files read at once. Default 4. */
   readonly concurrency?: number;
   /**
@@ -52,6 +54,9 @@ export interface FromFilesOptions extends SourceFlowOptions, SourceLimitOptions,
  * fromFiles(['a.jpg', 'b.png'], { concurrency: 2 }).pipe(hashImage(), releaseLeases()).subscribe(console.log);
  * ```
  *
+ * With telemetry (`tracerProvider`, `meterProvider`, `traceImages`, `traceRefs`: see
+ * `ImageTelemetryOptions` and docs/observability.md), each image's trace starts when its read does.
+ *
  * @param paths - file paths, synchronously or asynchronously iterable.
  * With `skip`, a path it answers `true` for is left out before it is read: no item, no failure
  * (see `openJournal` for resuming a run).
@@ -70,6 +75,7 @@ export function fromFiles(
   const window = windowOption(options.window);
   const skip = skipOption(options.skip);
   const stall = stallOptions(options);
+  const telemetry = imageTelemetrySetup(options);
   const concurrency = concurrencyOption(options.concurrency, 4);
   const limits = limitOptions(options);
   const readFile =
@@ -86,6 +92,6 @@ export function fromFiles(
               new AthenaError('INVALID_INPUT', `paths[${index}] is not a file path`),
             ),
           ],
-    { window, concurrency, ...stall, skip: skip && ((path) => skip(String(path))) },
+    { window, concurrency, ...stall, telemetry, skip: skip && ((path) => skip(String(path))) },
   );
 }

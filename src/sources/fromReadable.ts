@@ -3,10 +3,11 @@ import { type Observable } from 'rxjs';
 import { type ItemOrFailure } from '../model.js';
 import { bufferItem, type NamedBuffer } from '../internal/input/buffer-item.js';
 import { stallOptions, type SourceFlowOptions } from '../internal/flow/stall.js';
+import { imageTelemetrySetup, type ImageTelemetryOptions } from '../telemetry/options.js';
 import { limitOptions } from '../internal/input/limits.js';
 import { fromPulled, windowOption } from '../internal/flow/source.js';
 
-export interface FromReadableOptions extends SourceFlowOptions {
+export interface FromReadableOptions extends SourceFlowOptions, ImageTelemetryOptions {
   /** Objects taken from the stream and not yet released (see `releaseLeases`). Default 32. */
   readonly window?: number;
   /** Largest buffer taken, in bytes; a larger one fails with `FILE_TOO_LARGE` at stage `read`. Default 256 MiB. */
@@ -39,6 +40,9 @@ export interface FromReadableOptions extends SourceFlowOptions {
  * fromReadable(Readable.from(uploads()), { window: 8 });
  * ```
  *
+ * With telemetry (`tracerProvider`, `meterProvider`, `traceImages`, `traceRefs`: see
+ * `ImageTelemetryOptions` and docs/observability.md), each image's trace starts when its read does.
+ *
  * @param stream - a Readable in object mode (or any async iterable of the same objects).
  * @param options - `window` (default 32), `maxBytes` (256 MiB),
  *   `windowStallWarnMs` (30,000), `events`, `scheduler`: see `SourceFlowOptions`.
@@ -55,10 +59,11 @@ export function fromReadable(
   }
   const window = windowOption(options.window);
   const stall = stallOptions(options);
+  const telemetry = imageTelemetrySetup(options);
   const { maxBytes } = limitOptions({ maxBytes: options.maxBytes });
   return fromPulled<unknown>(
     () => stream as AsyncIterable<unknown>,
     (value, index) => [bufferItem(value, index, maxBytes)],
-    { window, concurrency: window, ...stall },
+    { window, concurrency: window, ...stall, telemetry },
   );
 }

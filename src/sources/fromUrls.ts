@@ -12,6 +12,7 @@ import {
   type SkipOptions,
 } from '../internal/flow/source.js';
 import { stallOptions, type SourceFlowOptions } from '../internal/flow/stall.js';
+import { imageTelemetrySetup, type ImageTelemetryOptions } from '../telemetry/options.js';
 import { limitOptions, type SourceLimitOptions } from '../internal/input/limits.js';
 import {
   attemptOnce,
@@ -23,7 +24,8 @@ import { assertFunction, assertInteger } from '../internal/core/validate.js';
 
 export type { BodyReader, FetchLike, FetchResponse };
 
-export interface FromUrlsOptions extends SourceFlowOptions, SourceLimitOptions, SkipOptions {
+export interface FromUrlsOptions
+  extends SourceFlowOptions, ImageTelemetryOptions, SourceLimitOptions, SkipOptions {
   /** Downloads at once. Default 8. */
   readonly concurrency?: number;
   /** Headers sent with every request (never put in messages). */
@@ -73,6 +75,9 @@ export function isTransientHttpError(error: AthenaError): boolean {
  * fromUrls(presignedUrls, { concurrency: 16, timeoutMs: 10_000 });
  * ```
  *
+ * With telemetry (`tracerProvider`, `meterProvider`, `traceImages`, `traceRefs`: see
+ * `ImageTelemetryOptions` and docs/observability.md), each image's trace starts when its read does.
+ *
  * @param urls - URLs, synchronously or asynchronously iterable.
  * @param options - `concurrency` (8), `headers`, `retry`, `timeoutMs` (30,000), `fetch`, `skip` (a URL
  *   whose redacted ref it answers `true` for is never fetched), `window` (32),
@@ -87,6 +92,7 @@ export function fromUrls(
   const window = windowOption(options.window);
   const skip = skipOption(options.skip);
   const stall = stallOptions(options);
+  const telemetry = imageTelemetrySetup(options);
   const concurrency = concurrencyOption(options.concurrency, 8);
   const timeoutMs =
     options.timeoutMs === undefined ? 30_000 : assertInteger('timeoutMs', options.timeoutMs, 1);
@@ -132,6 +138,7 @@ export function fromUrls(
       window,
       concurrency,
       ...stall,
+      telemetry,
       skip: skip && ((url) => skip(redactUrl(url instanceof URL ? url.href : String(url)))),
     },
   );

@@ -34,3 +34,4 @@ export {
   type SourceFlowOptions,
   type WindowStallEvent,
 } from '../internal/flow/stall.js';
+export type { ImageTelemetryOptions, ImageTrace, ImagePhase } from '../telemetry/options.js';

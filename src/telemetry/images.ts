@@ -1,14 +1,14 @@
 /**
- * Per-image spans of `classify` (option `traceImages`): one span `athena.image` per image from the
- * moment `classify` takes it in to its outcome, with a `written` event and a link to the stream span
- * each time it is written on a connection. The image's `ref` (a path or URL, maybe private) is an
- * attribute only when `traceRefs` allows it.
+ * The image traces as `classify` sees them: each image taken in gets its trace waiting (the one its
+ * source started, or, with `traceImages`, one started now), each write links it to the stream span
+ * that carried it, and its outcome ends it. Traces are found by correlation id while pending.
  */
-import type { Context, Span, Tracer } from '@opentelemetry/api';
+import type { Span } from '@opentelemetry/api';
 import type { ImageBatch, ImageItem, ItemFailure, Classified, Outcome } from '../model.js';
-import { STATUS_ERROR } from './setup.js';
+import { traceClock, type StartImageTrace } from './image-trace.js';
+import type { ImageTrace } from './options.js';
 
-/** What the stream telemetry reports to the per-image spans. */
+/** What the stream telemetry reports to the per-image traces. */
 export interface ImageSpans {
   input(value: ImageItem | ImageBatch | ItemFailure | Classified): void;
   written(ids: readonly string[], stream: Span | undefined): void;
@@ -16,50 +16,38 @@ export interface ImageSpans {
   close(): void;
 }
 
-export function imageSpans(tracer: Tracer, parent: Context | undefined, refs: boolean): ImageSpans {
-  const spans = new Map<string, Span>();
-  const start = (item: ImageItem) => {
+/** `start` makes traces for images that come without one (`traceImages`); undefined: none. */
+export function imageSpans(start: StartImageTrace | undefined): ImageSpans {
+  const traces = new Map<string, ImageTrace>();
+  const take = (item: ImageItem) => {
     const id = item.correlationId;
     // Without an id, or with one already pending, the image fails validation: its outcome says so.
-    if (id === undefined || spans.has(id)) return;
-    const attributes = refs
-      ? { 'athena.correlation_id': id, 'athena.ref': item.ref }
-      : { 'athena.correlation_id': id };
-    spans.set(id, tracer.startSpan('athena.image', { attributes }, parent));
+    if (id === undefined || traces.has(id)) return;
+    const trace = item.trace ?? start?.(item.ref, traceClock());
+    if (trace === undefined) return;
+    trace.waiting(id);
+    traces.set(id, trace);
   };
   return {
     input(value) {
-      if (value.kind === 'batch') value.items.forEach(start);
-      else if (value.kind === 'image') start(value);
+      if (value.kind === 'batch') value.items.forEach(take);
+      else if (value.kind === 'image') take(value);
     },
     written(ids, stream) {
-      const context = stream?.spanContext();
-      for (const id of ids) {
-        const span = spans.get(id);
-        if (span === undefined) continue;
-        span.addEvent('written');
-        if (context !== undefined && typeof span.addLink === 'function') span.addLink({ context });
-      }
+      for (const id of ids) traces.get(id)?.written(stream);
     },
     outcome(outcome) {
       const id = outcome.correlationId;
-      const span = id === undefined ? undefined : spans.get(id);
-      if (span === undefined || id === undefined) return;
-      spans.delete(id);
-      if (outcome.ok) span.setAttribute('athena.outcome', 'classified');
-      else {
-        span.setAttributes({
-          'athena.outcome': 'failed',
-          'athena.stage': outcome.stage,
-          'error.type': outcome.error.code,
-        });
-        span.setStatus({ code: STATUS_ERROR, message: outcome.error.code });
-      }
-      span.end();
+      // A duplicate id's failure belongs to the second image, not to the pending one with that id.
+      const duplicate = !outcome.ok && outcome.error.code === 'DUPLICATE_ID';
+      const pending = id === undefined || duplicate ? undefined : traces.get(id);
+      const trace = outcome.trace ?? pending;
+      if (id !== undefined && pending !== undefined && pending === trace) traces.delete(id);
+      trace?.end(outcome);
     },
     close() {
-      for (const span of spans.values()) span.end();
-      spans.clear();
+      for (const trace of traces.values()) trace.end();
+      traces.clear();
     },
   };
 }

@@ -12,6 +12,10 @@ export interface Instruments {
   readonly classifySingleDuration: Histogram;
   /** `athena.client.auth.duration` (ms): waiting for the access token before a call. */
   readonly authDuration: Histogram;
+  /** `athena.client.prepare.duration` (ms): one image's preparation by `resize` (decode and resize). */
+  readonly prepareDuration: Histogram;
+  /** `athena.client.image.duration` (ms): one image, from the read by its source to its outcome. */
+  readonly imageDuration: Histogram;
   /** `athena.client.request.payload_size` (By): image bytes of one request. */
   readonly payloadSize: Histogram;
   /** `athena.client.images` ({image}): outcomes emitted by `classify`, by outcome, stage and code. */
@@ -38,6 +42,8 @@ export function instrumentsOf(meter: Meter): Instruments {
       'Duration of classifySingle, waits for the channel and the token included',
     ),
     authDuration: ms('athena.client.auth.duration', 'Time spent obtaining the access token for a call'),
+    prepareDuration: ms('athena.client.prepare.duration', 'Preparation of one image: decode and resize'),
+    imageDuration: ms('athena.client.image.duration', 'One image, from its read to its outcome'),
     payloadSize: meter.createHistogram('athena.client.request.payload_size', {
       unit: 'By',
       description: 'Image bytes in one request',

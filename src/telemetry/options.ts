@@ -40,3 +40,30 @@ export function telemetrySetup(options: TelemetryOptions): TelemetrySetup {
   startLoading();
   return { tracerProvider, meterProvider };
 }
+
+/** The telemetry options of the sources, and of `classify`: where telemetry goes, and per-image spans. */
+export interface ImageTelemetryOptions extends TelemetryOptions {
+  /**
+   * A span `athena.image` per image (default false). Given to a source, the span runs from the read
+   * to the outcome, with a child span for each step (see docs/observability.md).
+   */
+  readonly traceImages?: boolean;
+  /** Put each image's `ref` on its span as `athena.ref` (default false: refs can be private paths or URLs). */
+  readonly traceRefs?: boolean;
+}
+
+/** The checked per-image telemetry options. */
+export interface ImageTelemetrySetup extends TelemetrySetup {
+  readonly images: boolean;
+  readonly refs: boolean;
+}
+
+/** Checks the per-image telemetry options at call time (TypeError) and starts loading the API. */
+export function imageTelemetrySetup(options: ImageTelemetryOptions): ImageTelemetrySetup {
+  const { traceImages = false, traceRefs = false } = options;
+  if (typeof traceImages !== 'boolean') throw new TypeError('traceImages must be a boolean');
+  if (typeof traceRefs !== 'boolean') throw new TypeError('traceRefs must be a boolean');
+  return { ...telemetrySetup(options), images: traceImages, refs: traceRefs };
+}
+
+export type { ImagePhase, ImageTrace, ImageTraceOutcome } from '../model.js';

@@ -11,6 +11,7 @@ import { KNOWN_MD5_LABEL, KNOWN_SHA1_LABEL } from '../labels.js';
 import type { ImageBatch, ImageItem, ItemFailure, Classified, Outcome } from '../model.js';
 import type { ClassifyEvent } from '../transport/contracts.js';
 import { otelApi } from './api.js';
+import { imageTraces } from './image-trace.js';
 import { imageSpans } from './images.js';
 import { instrumentsOf, type Instruments } from './instruments.js';
 import {
@@ -73,8 +74,10 @@ export function streamTelemetry(
   };
   const metricAttributes = rpcAttributes('Classify', server);
   const calls: CallSpan[] = [];
-  const images =
-    traceImages.images && tracer !== undefined ? imageSpans(tracer, parent, traceImages.refs) : undefined;
+  // Images traced from their source are ended here whatever `traceImages` says.
+  const images = imageSpans(
+    traceImages.images && tracer !== undefined ? imageTraces(tracer, undefined, traceImages.refs) : undefined,
+  );
   let inflight = 0;
 
   const current = (): CallSpan | undefined => calls[calls.length - 1];
@@ -139,16 +142,16 @@ export function streamTelemetry(
       }
     },
     written(stream, ids) {
-      images?.written(ids, calls.find((c) => c.stream === stream)?.span);
+      images.written(ids, calls.find((c) => c.stream === stream)?.span);
     },
     input(value) {
-      images?.input(value);
+      images.input(value);
       const n = value.kind === 'batch' ? value.items.length : 1;
       inflight += n;
       metrics?.inflight.add(n, metricAttributes);
     },
     outcome(outcome) {
-      images?.outcome(outcome);
+      images.outcome(outcome);
       inflight -= 1;
       if (metrics === undefined) return;
       metrics.inflight.add(-1, metricAttributes);
@@ -175,7 +178,7 @@ export function streamTelemetry(
       const now = Date.now();
       for (const call of calls) finish(call, now, GRPC_CANCELLED);
       telemetry.settle();
-      images?.close();
+      images.close();
       if (inflight !== 0) metrics?.inflight.add(-inflight, metricAttributes);
       inflight = 0;
     },

@@ -37,7 +37,12 @@ export {
 } from './clientCredentials.js';
 export { passwordGrant, type PasswordGrantOptions } from './passwordGrant.js';
 export { staticToken } from './staticToken.js';
-export type { MeterProviderLike, TelemetryOptions, TracerProviderLike } from '../telemetry/options.js';
+export type {
+  ImageTelemetryOptions,
+  MeterProviderLike,
+  TelemetryOptions,
+  TracerProviderLike,
+} from '../telemetry/options.js';
 export type {
   AccessToken,
   TokenSource,

@@ -79,8 +79,9 @@ export interface ClassifyOptions extends TelemetryOptions {
   /** Source of backoff jitter in [0, 1) (default `Math.random`). */
   readonly random?: () => number;
   /**
-   * A span `athena.image` per image, from intake to outcome, linked to the stream spans it was
-   * written on (default false: only stream spans).
+   * A span `athena.image` per image, linked to the stream spans it was written on (default false: only
+   * stream spans). An image whose source traces it keeps that trace, from its read; for one without,
+   * the span runs from intake to outcome. Either way the wait for its output is `athena.image.wait`.
    */
   readonly traceImages?: boolean;
   /** Put each image's `ref` on its span as `athena.ref` (default false: refs can be private paths or URLs). */

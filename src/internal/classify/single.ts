@@ -40,6 +40,7 @@ export function classifySingleItem(
   const input = toClassificationInput(item, options.affiliate);
   const { scheduler } = options;
   const start = scheduler.now();
+  item.trace?.waiting(item.correlationId);
 
   const attempt = (n: number): Observable<Outcome> =>
     defer(() => client.classifySingle(input, { deadlineMs: options.deadlineMs })).pipe(
@@ -74,12 +75,16 @@ function callFailure(item: ImageItem, error: AthenaError): Outcome {
   return toFailure(item, error.code === 'DEADLINE_EXCEEDED' ? 'timeout' : 'transport', error);
 }
 
-/** Emits each outcome, then releases its lease: the source's window advances as outcomes leave. */
+/**
+ * Emits each outcome, then ends its trace and releases its lease: the source's window advances as
+ * outcomes leave.
+ */
 export function releaseAfterEmit(source: Observable<Outcome>): Observable<Outcome> {
   return new Observable<Outcome>((subscriber) =>
     source.subscribe({
       next: (outcome) => {
         subscriber.next(outcome);
+        outcome.trace?.end(outcome);
         outcome.lease?.release();
       },
       error: (error: unknown) => subscriber.error(error),

@@ -55,6 +55,8 @@ import { createCredits } from './credits.js';
 import { inOrder, type Placed } from './in-order.js';
 import { createPuller, type Pullable, type Puller } from './pull.js';
 import { DEFAULT_WINDOW_STALL_WARN_MS, stallWatch, type SourceEvent } from './stall.js';
+import { sourceImageTraces, traceClock, type StartImageTrace } from '../../telemetry/image-trace.js';
+import type { ImageTelemetrySetup } from '../../telemetry/options.js';
 
 /** Items read and not yet released, per subscription, when a source is not told otherwise. */
 export const DEFAULT_WINDOW = 32;
@@ -104,6 +106,8 @@ export interface PullOptions<E = unknown> {
   readonly events?: Partial<Observer<SourceEvent>> | undefined;
   /** Default `asyncScheduler`. */
   readonly scheduler?: SchedulerLike;
+  /** Where each value's trace goes (see `ImageTrace`); none by default. */
+  readonly telemetry?: ImageTelemetrySetup;
 }
 
 /** Validates `window` (default {@link DEFAULT_WINDOW}); throws TypeError/RangeError. */
@@ -146,6 +150,8 @@ export function fromPulled<E>(
   const scheduler = options.scheduler ?? asyncScheduler;
   return new Observable<ItemOrFailure>((subscriber) => {
     const controller = new AbortController();
+    // Undefined when nothing records traces: a read then costs one branch more.
+    const traces = options.telemetry && sourceImageTraces(options.telemetry);
     let reading = 0;
     let closed = false;
     let failed: { error: unknown } | undefined;
@@ -182,14 +188,16 @@ export function fromPulled<E>(
       },
     );
 
-    const readOne = (entry: E, index: number): Observable<Placed<Settled>> =>
-      defer(() => readOrSkip(entry, index)).pipe(
+    // mergeMap calls this as the read starts, so a trace's read step begins here.
+    const readOne = (entry: E, index: number): Observable<Placed<Settled>> => {
+      const readAt = traces === undefined ? 0 : traceClock();
+      return defer(() => readOrSkip(entry, index)).pipe(
         take(1),
         throwIfEmpty(() => new Error('the read produced no item')),
         catchError((error: unknown) => of(readFailure(entry, index, error))),
         map((value): Placed<Settled> => {
           reading -= 1;
-          return { index, value };
+          return { index, value: traces === undefined ? value : traced(traces, readAt, value) };
         }),
         // After the value went out: the stall watch sees the window as it now is, and a read slot is free.
         finalize(() => {
@@ -197,6 +205,7 @@ export function fromPulled<E>(
           pump();
         }),
       );
+    };
 
     const readOrSkip = (entry: E, index: number): ObservableInput<Settled> => {
       const decision = skip === undefined ? false : skip(entry);
@@ -268,6 +277,14 @@ export function fromPulled<E>(
       subscription.unsubscribe();
     };
   });
+}
+
+/** The value read, given a trace that began at `readAt`, with its read as first step. */
+function traced(start: StartImageTrace, readAt: number, value: Settled): Settled {
+  if (value === SKIPPED) return value;
+  const trace = start(value.ref, readAt);
+  trace.phase('read', readAt, value.kind === 'failure' ? value.error.code : undefined);
+  return { ...value, trace };
 }
 
 function readFailure<E>(entry: E, index: number, error: unknown): ItemOrFailure {
