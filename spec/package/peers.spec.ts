@@ -20,18 +20,36 @@ const CONSUMERS = {
       '@nestjs/common': '^10.0.0',
       '@nestjs/core': '^10.0.0',
       '@opentelemetry/api': '1.3.0',
+      bullmq: '6.0.0',
+      ioredis: '^5.4.0',
       rxjs: '7.8.0',
     },
-    majors: { '@nestjs/common': 10, '@nestjs/core': 10, '@opentelemetry/api': 1, rxjs: 7 },
+    majors: {
+      '@nestjs/common': 10,
+      '@nestjs/core': 10,
+      '@opentelemetry/api': 1,
+      bullmq: 6,
+      ioredis: 5,
+      rxjs: 7,
+    },
   },
   newest: {
     dependencies: {
       '@nestjs/common': '^12.0.0',
       '@nestjs/core': '^12.0.0',
       '@opentelemetry/api': '^1.9.0',
+      bullmq: '^6.0.0',
+      ioredis: '^6.0.0',
       rxjs: '^7.8.0',
     },
-    majors: { '@nestjs/common': 12, '@nestjs/core': 12, '@opentelemetry/api': 1, rxjs: 7 },
+    majors: {
+      '@nestjs/common': 12,
+      '@nestjs/core': 12,
+      '@opentelemetry/api': 1,
+      bullmq: 6,
+      ioredis: 6,
+      rxjs: 7,
+    },
   },
 } as const;
 type ConsumerName = keyof typeof CONSUMERS;
@@ -47,6 +65,7 @@ const KEY_EXPORTS: Record<string, string> = {
   'athena-rx/transport': 'AthenaClient',
   'athena-rx/testing': 'startAthenaServer',
   'athena-rx/nest': 'AthenaModule',
+  'athena-rx/queue': 'enqueue',
 };
 
 interface Consumer {
