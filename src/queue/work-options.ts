@@ -1,5 +1,5 @@
 /** The options of `work` and the events it emits. */
-import type { Observable } from 'rxjs';
+import type { Observable, SchedulerLike } from 'rxjs';
 import type { AthenaError } from '../errors.js';
 import type { Outcome } from '../model.js';
 import type { AthenaClient } from '../transport/AthenaClient.js';
@@ -32,6 +32,8 @@ export interface WorkOptions {
   readonly maxStalledCount?: number;
   /** Complete once the queue has no chunk waiting and this worker holds none. */
   readonly untilIdle?: boolean;
+  /** Timers (the idle re-check). Default `asyncScheduler`. */
+  readonly scheduler?: SchedulerLike;
   /** When it emits, the worker drains: no new chunk, those held finished, then completion. */
   readonly stop?: Observable<unknown>;
 }

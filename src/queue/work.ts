@@ -3,9 +3,19 @@
  * once), feeds their refs without an outcome into one long-lived pipeline with its own client and
  * deployment id, and records each outcome in Redis as it is emitted.
  */
-import { type Job, UnrecoverableError, Worker } from 'bullmq';
+import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import { type Redis } from 'ioredis';
-import { EMPTY, from, merge, mergeMap, Observable, type Subscription, take } from 'rxjs';
+import {
+  asyncScheduler,
+  EMPTY,
+  from,
+  merge,
+  mergeMap,
+  Observable,
+  type Subscription,
+  take,
+  timer,
+} from 'rxjs';
 import { AthenaError } from '../errors.js';
 import { isFinalRecord, journalRecord } from '../internal/journal-record.js';
 import { classifyPipeline } from '../internal/pipeline.js';
@@ -75,6 +85,7 @@ export function work(options: WorkOptions & QueueConnectionOptions): Observable<
     100,
     3_600_000,
   );
+  const scheduler = options.scheduler ?? asyncScheduler;
   const maxStalledCount = assertInteger('maxStalledCount', options.maxStalledCount ?? 2, 0, 100);
 
   return new Observable<WorkerEvent>((subscriber) => {
@@ -89,7 +100,8 @@ export function work(options: WorkOptions & QueueConnectionOptions): Observable<
     let pipeline: Subscription | undefined;
     let stopSub: Subscription | undefined;
     let active = 0;
-    let idle = false;
+    let counts: Queue | undefined;
+    let recheck: Subscription | undefined;
     let ended = false;
     let pipelineDone: () => void = () => undefined;
     const pipelineEnded = new Promise<void>((resolve) => (pipelineDone = resolve));
@@ -159,7 +171,6 @@ export function work(options: WorkOptions & QueueConnectionOptions): Observable<
 
     const processor = async (job: Job): Promise<number> => {
       active += 1;
-      idle = false;
       try {
         let payload: ChunkPayload;
         try {
@@ -180,19 +191,39 @@ export function work(options: WorkOptions & QueueConnectionOptions): Observable<
         throw error;
       } finally {
         active -= 1;
-        // The queue ran dry while this chunk was held: with untilIdle, the worker is done now.
-        if (idle && active === 0 && options.untilIdle === true) void drain();
+        if (active === 0) checkIdle();
       }
+    };
+
+    /**
+     * With untilIdle: done once no chunk waits, is delayed or is held anywhere. Chunks other workers
+     * hold may come back when their lease lapses, so while there are any, look again later.
+     */
+    const checkIdle = (): void => {
+      if (counts === undefined || ended || active > 0) return;
+      void counts.getJobCounts('waiting', 'active', 'delayed', 'prioritized').then(
+        (c) => {
+          if (ended || active > 0) return;
+          if (Object.values(c).every((n) => n === 0)) void drain();
+          else if (c['waiting'] === 0 && c['prioritized'] === 0) {
+            recheck?.unsubscribe();
+            recheck = timer(stalledInterval, scheduler).subscribe(checkIdle);
+          }
+        },
+        (error: unknown) => fail(redisError(error, target, 'cannot count the chunks')),
+      );
     };
 
     const drain = async (): Promise<void> => {
       if (ended) return;
       ended = true;
+      recheck?.unsubscribe();
       stopSub?.unsubscribe();
       await worker?.close();
       files.end();
       urls.end();
       await pipelineEnded;
+      await counts?.close().catch(() => undefined);
       await redis?.quit().catch(() => undefined);
       subscriber.complete();
     };
@@ -202,7 +233,9 @@ export function work(options: WorkOptions & QueueConnectionOptions): Observable<
       ended = true;
       const failure = AthenaError.from(error);
       for (const finisher of finishers.values()) finisher(failure);
+      recheck?.unsubscribe();
       void worker?.close(true).catch(() => undefined);
+      void counts?.close().catch(() => undefined);
       redis?.disconnect();
       subscriber.error(failure);
     };
@@ -228,10 +261,9 @@ export function work(options: WorkOptions & QueueConnectionOptions): Observable<
           void deadLetter(job, error);
       });
       if (options.untilIdle === true) {
-        worker.on('drained', () => {
-          idle = true;
-          if (active === 0) void drain();
-        });
+        counts = new Queue(queueName, { connection: bullConnection(target) });
+        counts.on('error', () => undefined);
+        worker.on('drained', checkIdle);
       }
       stopSub = options.stop?.pipe(take(1)).subscribe(() => void drain());
       subscriber.next({ kind: 'started', deploymentId });
@@ -241,8 +273,10 @@ export function work(options: WorkOptions & QueueConnectionOptions): Observable<
       if (!ended) {
         ended = true;
         void worker?.close(true).catch(() => undefined);
+        void counts?.close().catch(() => undefined);
         redis?.disconnect();
       }
+      recheck?.unsubscribe();
       stopSub?.unsubscribe();
       files.end();
       urls.end();
