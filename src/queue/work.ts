@@ -191,7 +191,6 @@ export function work(options: WorkOptions & QueueConnectionOptions): Observable<
         throw error;
       } finally {
         active -= 1;
-        if (active === 0) checkIdle();
       }
     };
 
@@ -263,7 +262,8 @@ export function work(options: WorkOptions & QueueConnectionOptions): Observable<
       if (options.untilIdle === true) {
         counts = new Queue(queueName, { connection: bullConnection(target) });
         counts.on('error', () => undefined);
-        worker.on('drained', checkIdle);
+        // After a chunk is moved to completed or failed; in the processor it is still active.
+        for (const event of ['drained', 'completed', 'failed'] as const) worker.on(event, checkIdle);
       }
       stopSub = options.stop?.pipe(take(1)).subscribe(() => void drain());
       subscriber.next({ kind: 'started', deploymentId });
