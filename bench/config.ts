@@ -42,7 +42,7 @@ const SIZES: Record<RunSize, Omit<BenchConfig, 'size' | 'out' | 'corpusDir' | 's
     memoryImages: 20_000,
     transportImages: 3_000,
     faults: { images: 4_000, scenarios: SCENARIOS },
-    scaleOutImages: 300,
+    scaleOutImages: 200,
   },
   quick: {
     prepareRounds: 2,

@@ -1,5 +1,5 @@
 /** Section 10 of docs/performance.md (scale-out), and its splicing into an existing report. */
-import type { ScaleOutResults } from './scale-out.js';
+import { CHUNK_SIZE, type ScaleOutResults } from './scale-out.js';
 
 export const SCALE_OUT_HEADING = '## 10. Scale-out';
 
@@ -9,7 +9,7 @@ export function renderScaleOutSection(results: ScaleOutResults | undefined, cont
   const first = results.runs[0];
   lines.push(
     `The same ${first?.images ?? 0} images (the ${results.corpusFiles} corpus photos copied over and over into one folder) ` +
-      'classified by one `athena-rx classify` process, then through a Redis queue (chunks of 100 refs) by one and by ' +
+      `classified by one \`athena-rx classify\` process, then through a Redis queue (chunks of ${CHUNK_SIZE} refs) by one and by ` +
       'two `athena-rx worker --until-idle` processes with default settings, all against one server process on this ' +
       'machine. Wall time runs from the start of the processes to the exit of the last one (start-up included); ' +
       `Redis commands are the \`INFO commandstats\` delta over the workers' run. ${context}`,

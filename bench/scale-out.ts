@@ -15,6 +15,9 @@ import type { CorpusFile } from './corpus.js';
 import type { ServerProcess } from './server.js';
 import { now } from './stats.js';
 
+/** Refs per chunk: small enough that two workers share a few hundred images evenly. */
+export const CHUNK_SIZE = 25;
+
 /** One configuration's run. */
 export interface ScaleOutRun {
   readonly label: string;
@@ -140,7 +143,7 @@ export async function measureScaleOut(
 
     for (const workers of [1, 2]) {
       const run = `bench-${workers}`;
-      await lastValueFrom(enqueue({ redis: url, run, inputs: [inbox], chunkSize: 100 }));
+      await lastValueFrom(enqueue({ redis: url, run, inputs: [inbox], chunkSize: CHUNK_SIZE }));
       const before = await commandCalls(redis.port);
       log(`10. ${workers} worker process(es), ${images} images`);
       const worker = [cli, 'worker', '--redis', url, ...service, '--until-idle'];

@@ -85,6 +85,15 @@ export function parsePayload(data: unknown): ChunkPayload {
   return { run: d.run, chunk: d.chunk as number, refs: refs as string[] };
 }
 
+/** Whatever a job's data holds of a payload (for its dead letter): the run from the job id if need be. */
+export function lenientPayload(data: unknown, id: string): ChunkPayload {
+  const d = (typeof data === 'object' && data !== null ? data : {}) as Partial<Record<string, unknown>>;
+  const run = typeof d.run === 'string' && RUN_ID.test(d.run) ? d.run : (id.split('/')[0] ?? '');
+  const chunk = Number.isSafeInteger(d.chunk) ? (d.chunk as number) : -1;
+  const refs = Array.isArray(d.refs) ? d.refs.filter((r): r is string => typeof r === 'string') : [];
+  return { run: RUN_ID.test(run) ? run : '', chunk, refs };
+}
+
 /** Whether a ref is a URL (else a file path). */
 export function isUrl(ref: string): boolean {
   return /^https?:\/\//i.test(ref);

@@ -1,8 +1,14 @@
-/** The options of `work` and the events it emits. */
-import type { Observable, SchedulerLike } from 'rxjs';
+/** The options of `work`, their checks and defaults, and the events it emits. */
+import { asyncScheduler, type Observable, type SchedulerLike } from 'rxjs';
 import type { AthenaError } from '../errors.js';
+import { assertInteger, assertOneOf, assertString, cpuCount } from '../internal/validate.js';
 import type { Outcome } from '../model.js';
+import { DEFAULT_BROTLI_QUALITY } from '../operators/compress.js';
 import type { AthenaClient } from '../transport/AthenaClient.js';
+import { validateDeploymentId } from '../transport/deployments.js';
+import { redisTarget } from './connection.js';
+import { DEFAULT_QUEUE, validateQueueName } from './keys.js';
+import type { QueueConnectionOptions } from './options.js';
 
 export interface WorkOptions {
   /** The worker's own client. */
@@ -67,3 +73,35 @@ export type WorkerEvent =
       readonly refs: number;
       readonly error: AthenaError;
     };
+
+/** Checks `work`'s options when it is called and fills in the defaults. */
+export function workSettings(options: WorkOptions & QueueConnectionOptions) {
+  const target = redisTarget(options.redis, options.tls);
+  const queueName = validateQueueName(options.queue ?? DEFAULT_QUEUE);
+  if (typeof options.client?.listDeployments !== 'function') {
+    throw new TypeError('client must be an AthenaClient');
+  }
+  const affiliate = assertString('affiliate', options.affiliate);
+  const ms = (name: string, value: number | undefined): number =>
+    assertInteger(name, value ?? 30_000, 100, 3_600_000);
+  return {
+    target,
+    queueName,
+    fixedDeployment:
+      options.deploymentId === undefined ? undefined : validateDeploymentId(options.deploymentId),
+    chunks: assertInteger('chunks', options.chunks ?? 2, 1, 1000),
+    pipelineOptions: {
+      client: options.client,
+      affiliate,
+      concurrency: assertInteger('concurrency', options.concurrency ?? cpuCount(), 1, 64),
+      batchSize: assertInteger('batchSize', options.batchSize ?? 32, 1, 1000),
+      maxInFlight: assertInteger('maxInFlight', options.maxInFlight ?? 256, 1, 10_000),
+      quality: assertInteger('quality', options.quality ?? DEFAULT_BROTLI_QUALITY, 0, 11),
+      resize: assertOneOf('resize', options.resize ?? 'exact', ['exact', 'fast'] as const),
+    },
+    scheduler: options.scheduler ?? asyncScheduler,
+    lockDuration: ms('lockDurationMs', options.lockDurationMs),
+    stalledInterval: ms('stalledIntervalMs', options.stalledIntervalMs),
+    maxStalledCount: assertInteger('maxStalledCount', options.maxStalledCount ?? 2, 0, 100),
+  };
+}

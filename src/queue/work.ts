@@ -5,36 +5,21 @@
  */
 import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import { type Redis } from 'ioredis';
-import {
-  asyncScheduler,
-  EMPTY,
-  from,
-  merge,
-  mergeMap,
-  Observable,
-  type Subscription,
-  take,
-  timer,
-} from 'rxjs';
+import { mergeMap, Observable, type Subscription, take, timer } from 'rxjs';
 import { AthenaError } from '../errors.js';
-import { isFinalRecord, journalRecord } from '../internal/journal-record.js';
 import { classifyPipeline } from '../internal/pipeline.js';
-import { assertInteger, assertOneOf, assertString, cpuCount } from '../internal/validate.js';
-import type { Outcome } from '../model.js';
-import { DEFAULT_BROTLI_QUALITY } from '../operators/compress.js';
-import { fromFiles } from '../sources/fromFiles.js';
-import { fromUrls } from '../sources/fromUrls.js';
-import { newDeploymentId, validateDeploymentId } from '../transport/deployments.js';
-import { bullConnection, openRedis, redisError, redisTarget } from './connection.js';
-import { createFeed } from './feed.js';
-import { DEFAULT_QUEUE, isUrl, parsePayload, refKey, validateQueueName, type ChunkPayload } from './keys.js';
-import { claim, hold, newLedger, settle, type HeldChunk } from './ledger.js';
+import { newDeploymentId } from '../transport/deployments.js';
+import { createChunkRunner, type ChunkRunner } from './chunk-runner.js';
+import { bullConnection, openRedis, redisError } from './connection.js';
+import { lenientPayload, parsePayload, type ChunkPayload } from './keys.js';
 import type { QueueConnectionOptions } from './options.js';
 import { createRecorder, type Recorder } from './recorder.js';
-import { checkStorage } from './storage.js';
-import type { WorkerEvent, WorkOptions } from './work-options.js';
+import { workSettings, type WorkerEvent, type WorkOptions } from './work-options.js';
 
 export type { WorkerEvent, WorkOptions } from './work-options.js';
+
+/** How often, at most, an idle worker with `untilIdle` looks again at chunks held elsewhere. */
+const IDLE_RECHECK_MS = 1000;
 
 /** Whether a job's failure now is its last (no retry follows). */
 function isLastTry(job: Job, error: unknown): boolean {
@@ -61,39 +46,13 @@ function isLastTry(job: Job, error: unknown): boolean {
  * ```
  */
 export function work(options: WorkOptions & QueueConnectionOptions): Observable<WorkerEvent> {
-  const target = redisTarget(options.redis, options.tls);
-  const queueName = validateQueueName(options.queue ?? DEFAULT_QUEUE);
-  if (typeof options.client?.listDeployments !== 'function')
-    throw new TypeError('client must be an AthenaClient');
-  const affiliate = assertString('affiliate', options.affiliate);
-  const fixedDeployment =
-    options.deploymentId === undefined ? undefined : validateDeploymentId(options.deploymentId);
-  const chunks = assertInteger('chunks', options.chunks ?? 2, 1, 1000);
-  const pipelineOptions = {
-    client: options.client,
-    affiliate,
-    concurrency: assertInteger('concurrency', options.concurrency ?? cpuCount(), 1, 64),
-    batchSize: assertInteger('batchSize', options.batchSize ?? 32, 1, 1000),
-    maxInFlight: assertInteger('maxInFlight', options.maxInFlight ?? 256, 1, 10_000),
-    quality: assertInteger('quality', options.quality ?? DEFAULT_BROTLI_QUALITY, 0, 11),
-    resize: assertOneOf('resize', options.resize ?? 'exact', ['exact', 'fast'] as const),
-  };
-  const lockDuration = assertInteger('lockDurationMs', options.lockDurationMs ?? 30_000, 100, 3_600_000);
-  const stalledInterval = assertInteger(
-    'stalledIntervalMs',
-    options.stalledIntervalMs ?? 30_000,
-    100,
-    3_600_000,
-  );
-  const scheduler = options.scheduler ?? asyncScheduler;
-  const maxStalledCount = assertInteger('maxStalledCount', options.maxStalledCount ?? 2, 0, 100);
+  const { target, queueName, fixedDeployment, chunks, pipelineOptions, scheduler, ...leases } =
+    workSettings(options);
+  const { lockDuration, stalledInterval, maxStalledCount } = leases;
 
   return new Observable<WorkerEvent>((subscriber) => {
     const deploymentId = fixedDeployment ?? newDeploymentId('athena-rx-worker');
-    const files = createFeed<string>();
-    const urls = createFeed<string>();
-    const ledger = newLedger();
-    const finishers = new Map<HeldChunk, (error?: AthenaError) => void>();
+    let runner: ChunkRunner | undefined;
     let redis: Redis | undefined;
     let recorder: Recorder | undefined;
     let worker: Worker | undefined;
@@ -105,65 +64,11 @@ export function work(options: WorkOptions & QueueConnectionOptions): Observable<
     let ended = false;
     let pipelineDone: () => void = () => undefined;
     const pipelineEnded = new Promise<void>((resolve) => (pipelineDone = resolve));
-
-    const finish = (held: HeldChunk): void => {
-      subscriber.next({ kind: 'chunk-done', run: held.run, chunk: held.chunk, recorded: held.recorded });
-      finishers.get(held)?.(held.error);
-      finishers.delete(held);
-    };
-
-    const onOutcome = (outcome: Outcome): Observable<never> => {
-      const held = claim(ledger, outcome.ref);
-      if (held === undefined || recorder === undefined) return EMPTY;
-      if (!isFinalRecord(journalRecord(outcome))) {
-        // Another try may classify it: the chunk goes back to the queue instead.
-        if (settle(held, false, outcome.ok ? undefined : outcome.error)) finish(held);
-        return EMPTY;
-      }
-      return from(
-        recorder.record(held.run, outcome).then(
-          (written) => {
-            if (written) subscriber.next({ kind: 'outcome', run: held.run, chunk: held.chunk, outcome });
-            if (settle(held, written)) finish(held);
-          },
-          (error: unknown) => {
-            if (settle(held, false, redisError(error, target, 'cannot record an outcome'))) finish(held);
-          },
-        ),
-      ).pipe(mergeMap(() => EMPTY));
-    };
-
-    const runChunk = async (payload: ChunkPayload): Promise<number> => {
-      await checkStorage(payload.refs);
-      const todo = await (recorder as Recorder).todo(payload.run, payload.refs);
-      subscriber.next({
-        kind: 'chunk',
-        run: payload.run,
-        chunk: payload.chunk,
-        refs: payload.refs.length,
-        todo: todo.length,
-      });
-      if (todo.length === 0) {
-        subscriber.next({ kind: 'chunk-done', run: payload.run, chunk: payload.chunk, recorded: 0 });
-        return 0;
-      }
-      const held = hold(ledger, payload.run, payload.chunk, todo.map(refKey));
-      const done = new Promise<number>((resolve, reject) =>
-        finishers.set(held, (error) => (error === undefined ? resolve(held.recorded) : reject(error))),
-      );
-      files.push(todo.filter((ref) => !isUrl(ref)));
-      urls.push(todo.filter(isUrl));
-      return done;
-    };
+    const emit = (event: WorkerEvent): void => subscriber.next(event);
 
     const deadLetter = async (job: Job, error: unknown): Promise<void> => {
       const cause = AthenaError.from(error);
-      const run =
-        typeof job.data?.run === 'string' ? (job.data.run as string) : (String(job.id).split('/')[0] ?? '');
-      const chunk = Number.isSafeInteger(job.data?.chunk) ? (job.data.chunk as number) : -1;
-      const refs = Array.isArray(job.data?.refs)
-        ? (job.data.refs as unknown[]).filter((r): r is string => typeof r === 'string')
-        : [];
+      const { run, chunk, refs } = lenientPayload(job.data, String(job.id));
       if (recorder === undefined || run === '') return;
       const failed = await recorder.deadLetter(run, chunk, refs, cause).catch(() => 0);
       subscriber.next({ kind: 'dead-letter', run, chunk, refs: failed, error: cause });
@@ -178,7 +83,7 @@ export function work(options: WorkOptions & QueueConnectionOptions): Observable<
         } catch (error) {
           throw new UnrecoverableError((error as Error).message);
         }
-        return await runChunk(payload);
+        return await (runner as ChunkRunner).run(payload);
       } catch (error) {
         const last = isLastTry(job, error);
         subscriber.next({
@@ -196,7 +101,7 @@ export function work(options: WorkOptions & QueueConnectionOptions): Observable<
 
     /**
      * With untilIdle: done once no chunk waits, is delayed or is held anywhere. Chunks other workers
-     * hold may come back when their lease lapses, so while there are any, look again later.
+     * hold may come back when their lease lapses, so while there are any, look again within a second.
      */
     const checkIdle = (): void => {
       if (counts === undefined || ended || active > 0) return;
@@ -206,7 +111,7 @@ export function work(options: WorkOptions & QueueConnectionOptions): Observable<
           if (Object.values(c).every((n) => n === 0)) void drain();
           else if (c['waiting'] === 0 && c['prioritized'] === 0) {
             recheck?.unsubscribe();
-            recheck = timer(stalledInterval, scheduler).subscribe(checkIdle);
+            recheck = timer(Math.min(stalledInterval, IDLE_RECHECK_MS), scheduler).subscribe(checkIdle);
           }
         },
         (error: unknown) => fail(redisError(error, target, 'cannot count the chunks')),
@@ -219,8 +124,7 @@ export function work(options: WorkOptions & QueueConnectionOptions): Observable<
       recheck?.unsubscribe();
       stopSub?.unsubscribe();
       await worker?.close();
-      files.end();
-      urls.end();
+      runner?.end();
       await pipelineEnded;
       await counts?.close().catch(() => undefined);
       await redis?.quit().catch(() => undefined);
@@ -231,7 +135,7 @@ export function work(options: WorkOptions & QueueConnectionOptions): Observable<
       if (ended) return;
       ended = true;
       const failure = AthenaError.from(error);
-      for (const finisher of finishers.values()) finisher(failure);
+      runner?.failAll(failure);
       recheck?.unsubscribe();
       void worker?.close(true).catch(() => undefined);
       void counts?.close().catch(() => undefined);
@@ -243,8 +147,13 @@ export function work(options: WorkOptions & QueueConnectionOptions): Observable<
       redis = await openRedis(target, 'athena-rx:worker');
       recorder = createRecorder(redis);
       if (ended) return void redis.disconnect();
-      pipeline = merge(fromFiles(files), fromUrls(urls))
-        .pipe(classifyPipeline({ ...pipelineOptions, deploymentId }), mergeMap(onOutcome))
+      const chunkRunner = createChunkRunner(recorder, target, emit);
+      runner = chunkRunner;
+      pipeline = chunkRunner.items
+        .pipe(
+          classifyPipeline({ ...pipelineOptions, deploymentId }),
+          mergeMap((outcome) => chunkRunner.record(outcome)),
+        )
         .subscribe({ error: fail, complete: () => pipelineDone() });
       worker = new Worker(queueName, processor, {
         connection: bullConnection(target),
@@ -278,8 +187,7 @@ export function work(options: WorkOptions & QueueConnectionOptions): Observable<
       }
       recheck?.unsubscribe();
       stopSub?.unsubscribe();
-      files.end();
-      urls.end();
+      runner?.end();
       pipeline?.unsubscribe();
     };
   });
