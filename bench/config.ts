@@ -76,7 +76,8 @@ const USAGE = `usage: npm run bench -- [--quick | --smoke] [--out <file>] [--cor
   --memory-images <n>  images of the memory run (default 20000 full, 240 quick, 40 smoke)
   --only faults     run section 8 (faults) alone and write it into the report at --out, the other
                     sections left as they are (a full-size --only run writes docs/performance.md)
-  --only scale-out  run section 10 (classify against 1 and 2 queue workers over Redis) alone, the same way
+  --only scale-out  run section 10 (classify against 1 and 2 queue workers over Redis) alone, the same way;
+                    full runs include it, --quick and --smoke runs only with --only scale-out
   --faults <list>   the fault scenarios to run, comma-separated (default all; smoke: clean,restart-2s,
                     global-errors): ${SCENARIOS.join(', ')}`;
 

@@ -88,7 +88,8 @@ if (config.only === 'faults') {
 }
 for (const v of results.faults ? faultVerdicts(results.faults) : [])
   log(`${v.status.padEnd(11)} ${v.target}: ${v.measured}`);
-await scaleOutSection(out);
+// Section 10 spawns a server, Redis and five CLI processes: full runs and `--only scale-out` only.
+if (config.size === 'full' || config.only === 'scale-out') await scaleOutSection(out);
 log(`wrote ${out} in ${((now() - started) / 60_000).toFixed(1)} min; load ${loadAverage()}`);
 
 /** Section 10: classify against one and two queue workers, spliced into the report at `path`. */
