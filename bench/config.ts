@@ -28,8 +28,10 @@ export interface BenchConfig {
   readonly faults: { readonly images: number; readonly scenarios: readonly ScenarioName[] };
   /** The telemetry cost runs (section 9): images per run and rounds of off, stream and image. */
   readonly telemetry: { readonly images: number; readonly rounds: number; readonly lightImages: number };
-  /** Run this section alone and write it into the existing report (`--only faults`, `memory`, `telemetry`). */
-  readonly only?: 'faults' | 'memory' | 'telemetry';
+  /** Run this section alone and write it into the existing report (`--only faults`, `memory`, `telemetry`, `scale-out`). */
+  readonly only?: 'faults' | 'memory' | 'telemetry' | 'scale-out';
+  /** Images of the scale-out section (section 10). */
+  readonly scaleOutImages: number;
 }
 
 const ALL_QUALITIES = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
@@ -43,6 +45,7 @@ const SIZES: Record<RunSize, Omit<BenchConfig, 'size' | 'out' | 'corpusDir' | 's
     transportImages: 3_000,
     faults: { images: 4_000, scenarios: SCENARIOS },
     telemetry: { images: 240, rounds: 5, lightImages: 2_000 },
+    scaleOutImages: 200,
   },
   quick: {
     prepareRounds: 2,
@@ -52,6 +55,7 @@ const SIZES: Record<RunSize, Omit<BenchConfig, 'size' | 'out' | 'corpusDir' | 's
     transportImages: 500,
     faults: { images: 400, scenarios: SCENARIOS },
     telemetry: { images: 48, rounds: 2, lightImages: 300 },
+    scaleOutImages: 60,
   },
   smoke: {
     corpusLimit: 4,
@@ -63,6 +67,7 @@ const SIZES: Record<RunSize, Omit<BenchConfig, 'size' | 'out' | 'corpusDir' | 's
     // The other scenarios wait out 20 to 40 s faults whatever the size.
     faults: { images: 48, scenarios: ['clean', 'restart-2s', 'global-errors'] },
     telemetry: { images: 8, rounds: 1, lightImages: 64 },
+    scaleOutImages: 16,
   },
 };
 
@@ -81,6 +86,8 @@ const USAGE = `usage: npm run bench -- [--quick | --smoke] [--out <file>] [--cor
                     into the report at --out
   --only telemetry  run section 9 (telemetry cost: off, spans per stream, spans per image) alone and
                     write it, with its Targets line, into the report at --out
+  --only scale-out  run section 10 (classify against 1 and 2 queue workers over Redis) alone, the same way;
+                    full runs include it, --quick and --smoke runs only with --only scale-out
   --faults <list>   the fault scenarios to run, comma-separated (default all; smoke: clean,restart-2s,
                     global-errors): ${SCENARIOS.join(', ')}`;
 
@@ -115,8 +122,8 @@ export function benchConfig(argv: readonly string[], repoRoot: string, defaultCo
   if (memory !== undefined && !(Number.isInteger(memory) && memory > 0)) {
     throw new Error(`--memory-images must be a positive integer\n${USAGE}`);
   }
-  if (values.only !== undefined && !['faults', 'memory', 'telemetry'].includes(values.only))
-    throw new Error(`--only must be faults, memory or telemetry\n${USAGE}`);
+  if (values.only !== undefined && !['faults', 'memory', 'telemetry', 'scale-out'].includes(values.only))
+    throw new Error(`--only must be faults, memory, telemetry or scale-out\n${USAGE}`);
   const scenarios = values.faults?.split(',').map((name) => name.trim());
   for (const name of scenarios ?? []) {
     if (!(SCENARIOS as readonly string[]).includes(name))

@@ -22,6 +22,8 @@ import { faultVerdicts, spliceFaults } from './report-faults.js';
 import { spliceMemory } from './report-memory.js';
 import { spliceTelemetry, spliceTelemetryTarget, telemetryTarget } from './report-telemetry.js';
 import { measureTelemetry, type TelemetryResult } from './telemetry.js';
+import { renderScaleOutSection, spliceScaleOut } from './report-scale-out.js';
+import { measureScaleOut, type ScaleOutResults } from './scale-out.js';
 import { checkTargets } from './targets.js';
 import { note, type BenchResults, type CorpusSummary } from './results.js';
 import { startServerProcess, type ServerProcess } from './server.js';
@@ -92,13 +94,42 @@ if (config.only === 'faults') {
     spliceTelemetryTarget(spliceTelemetry(before, renderTelemetrySection(results)), target),
   );
   log(`${target.status.padEnd(11)} ${target.target}: ${target.measured}`);
+} else if (config.only === 'scale-out') {
+  // Written below, into the report as it is.
 } else {
   await writeFile(out, renderReport(results));
   for (const c of checkTargets(results)) log(`${c.status.padEnd(11)} ${c.target}: ${c.measured}`);
 }
 for (const v of results.faults ? faultVerdicts(results.faults) : [])
   log(`${v.status.padEnd(11)} ${v.target}: ${v.measured}`);
-log(`wrote ${out} in ${(results.durationS / 60).toFixed(1)} min; load ${results.loadEnd}`);
+// Section 10 spawns a server, Redis and five CLI processes: full runs and `--only scale-out` only.
+if (config.size === 'full' || config.only === 'scale-out') await scaleOutSection(out);
+log(`wrote ${out} in ${((now() - started) / 60_000).toFixed(1)} min; load ${loadAverage()}`);
+
+/** Section 10: classify against one and two queue workers, spliced into the report at `path`. */
+async function scaleOutSection(path: string): Promise<void> {
+  const files = await loadCorpus(config.corpusDir, config.corpusLimit);
+  let measured: ScaleOutResults | undefined;
+  let server: ServerProcess | undefined;
+  const load = loadAverage();
+  try {
+    if (files === undefined) throw new Error(`the corpus is absent (${config.corpusDir})`);
+    server = await startServerProcess(repoRoot, config.server);
+    const s = server;
+    measured = await section(10, 'scale-out', () =>
+      measureScaleOut(repoRoot, files, s, config.scaleOutImages, log),
+    );
+  } catch (error) {
+    log(`10. scale-out failed: ${error instanceof Error ? error.message : String(error)}`);
+  } finally {
+    await server?.stop();
+  }
+  const context =
+    `${config.size === 'full' ? '' : `A ${config.size} run. `}Load average (1, 5, 15 min) at the start: ${load}; ` +
+    `at the end: ${loadAverage()} (${results.machine.cores} cores shared with other work while it ran).`;
+  const before = await readFile(path, 'utf8').catch(() => '# Performance\n');
+  await writeFile(path, spliceScaleOut(before, renderScaleOutSection(measured, context)));
+}
 
 /** Section 9: the corpus through the whole pipeline to a server process of its own, with and without telemetry. */
 async function telemetrySection(): Promise<TelemetryResult> {

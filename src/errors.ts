@@ -66,7 +66,9 @@ export type ClientErrorCode =
   | 'TLS_MISMATCH'
   | 'CERTIFICATE_INVALID'
   | 'DNS_FAILED'
-  | 'NO_INPUT';
+  | 'NO_INPUT'
+  | 'REDIS_ERROR'
+  | 'CHUNK_FAILED';
 
 export type AthenaErrorCode = GrpcStatusName | ServiceErrorCode | ClientErrorCode;
 

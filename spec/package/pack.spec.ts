@@ -19,6 +19,7 @@ const ENTRY_POINTS = [
   'athena-rx/transport',
   'athena-rx/testing',
   'athena-rx/nest',
+  'athena-rx/queue',
 ];
 const BROWSER_SAFE = ['athena-rx', 'athena-rx/operators'];
 
@@ -53,6 +54,10 @@ beforeAll(async () => {
   // The optional Nest peers, for athena-rx/nest: linked from this project's own devDependencies.
   await mkdir(join(consumer, 'node_modules/@nestjs'), { recursive: true });
   for (const name of ['@nestjs/common', '@nestjs/core']) {
+    await symlink(join(root, 'node_modules', name), join(consumer, 'node_modules', name), 'dir');
+  }
+  // The optional queue peers, for athena-rx/queue, the same way.
+  for (const name of ['bullmq', 'ioredis']) {
     await symlink(join(root, 'node_modules', name), join(consumer, 'node_modules', name), 'dir');
   }
 }, 300_000);
@@ -141,6 +146,7 @@ describe('the packed package', () => {
       'athena-rx/transport': 'AthenaClient',
       'athena-rx/testing': 'startAthenaServer',
       'athena-rx/nest': 'AthenaModule',
+      'athena-rx/queue': 'enqueue',
     };
     for (const entry of ENTRY_POINTS) {
       expect(report[entry]?.exports, entry).toContain(expected[entry]);

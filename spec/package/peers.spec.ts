@@ -23,6 +23,8 @@ const CONSUMERS = {
       '@nestjs/platform-ws': '^10.0.0',
       '@nestjs/websockets': '^10.0.0',
       '@opentelemetry/api': '1.3.0',
+      bullmq: '6.0.0',
+      ioredis: '^5.4.0',
       rxjs: '7.8.0',
     },
     majors: {
@@ -32,6 +34,8 @@ const CONSUMERS = {
       '@nestjs/platform-ws': 10,
       '@nestjs/websockets': 10,
       '@opentelemetry/api': 1,
+      bullmq: 6,
+      ioredis: 5,
       rxjs: 7,
     },
   },
@@ -43,6 +47,8 @@ const CONSUMERS = {
       '@nestjs/platform-ws': '^12.0.0',
       '@nestjs/websockets': '^12.0.0',
       '@opentelemetry/api': '^1.9.0',
+      bullmq: '^6.0.0',
+      ioredis: '^6.0.0',
       rxjs: '^7.8.0',
     },
     majors: {
@@ -52,6 +58,8 @@ const CONSUMERS = {
       '@nestjs/platform-ws': 12,
       '@nestjs/websockets': 12,
       '@opentelemetry/api': 1,
+      bullmq: 6,
+      ioredis: 6,
       rxjs: 7,
     },
   },
@@ -70,6 +78,7 @@ const KEY_EXPORTS: Record<string, string> = {
   'athena-rx/testing': 'startAthenaServer',
   'athena-rx/nest': 'AthenaModule',
   'athena-rx/angular': 'AthenaService',
+  'athena-rx/queue': 'enqueue',
 };
 
 interface Consumer {

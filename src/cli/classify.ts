@@ -1,16 +1,10 @@
 import { AthenaError } from '../errors.js';
-import { concat, map, type Observable, Subject, takeUntil, type Subscription } from 'rxjs';
+import { concat, type Observable, Subject, takeUntil, type Subscription } from 'rxjs';
 import type { Outcome } from '../model.js';
 import type { SourceEvent } from '../internal/flow/stall.js';
-import { batch } from '../operators/batch.js';
-import { classify } from '../operators/classify.js';
-import { compress } from '../operators/compress.js';
-import { correlate } from '../operators/correlate.js';
-import { digestsMeta } from '../internal/journal/record.js';
-import { hashImage } from '../operators/hashImage.js';
+import { classifyPipeline } from '../operators/pipeline.js';
 import { journal } from '../operators/journal.js';
 import { createProgress } from '../operators/progress.js';
-import { resize } from '../operators/resize.js';
 import { fromDirectory } from '../sources/fromDirectory.js';
 import { fromFiles } from '../sources/fromFiles.js';
 import { fromUrls } from '../sources/fromUrls.js';
@@ -119,23 +113,18 @@ export async function classifyCommand(
   const deploymentId = options.deployment ?? newDeploymentId();
   const classified$ = source.pipe(
     tracker.countInputs(),
-    hashImage(),
-    // The digests of the original bytes travel to the outcome, for the journal's records.
-    map((v) => (v.kind === 'image' ? { ...v, meta: { ...v.meta, digests: digestsMeta(v.hashes) } } : v)),
-    resize({
-      mode: options.resize,
-      concurrency: options.concurrency,
-      ...(options.maxPixelsInFlight === undefined ? {} : { maxPixelsInFlight: options.maxPixelsInFlight }),
-    }),
-    compress({ quality: options.quality }),
-    correlate(),
-    batch({ size: options.batchSize }),
-    classify(connection.client, {
+    classifyPipeline({
+      client: connection.client,
       deploymentId,
       affiliate: options.affiliate,
+      concurrency: options.concurrency,
+      ...(options.maxPixelsInFlight === undefined ? {} : { maxPixelsInFlight: options.maxPixelsInFlight }),
       maxInFlight: options.maxInFlight,
+      batchSize: options.batchSize,
+      quality: options.quality,
+      resize: options.resize,
       events: tracker.events,
-      ...telemetry,
+      telemetry,
     }),
   );
   const outcomes$ = classified$.pipe(

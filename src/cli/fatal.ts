@@ -24,6 +24,7 @@ const HINTS: Partial<Record<AthenaErrorCode, string>> = {
   DNS_FAILED: 'check the host name in --address or ATHENA_ADDRESS',
   NO_INPUT: 'give image files, directories (-r walks subfolders), URLs, --from-file <file> or - for stdin',
   UNAUTHENTICATED: 'check the token or the client credentials (ATHENA_TOKEN, ATHENA_CLIENT_ID/SECRET)',
+  REDIS_ERROR: 'check --redis (redis:// or rediss://, password, port) and that Redis 6.2 or later is running',
   INSECURE_TRANSPORT: 'use TLS (leave out --insecure), or a loopback address for a local server',
 };
 
@@ -71,7 +72,7 @@ export function explainFatal(error: unknown): FatalReport {
     const at = addressIn(text);
     return report('ADDRESS_IN_USE', `cannot listen${at ? ` on ${at}` : ''}: the address is already in use`);
   }
-  if (['WRITE_FAILED', 'NO_INPUT', 'OUTPUT_EXISTS', 'JOURNAL_INVALID'].includes(e.code))
+  if (['WRITE_FAILED', 'NO_INPUT', 'OUTPUT_EXISTS', 'JOURNAL_INVALID', 'REDIS_ERROR'].includes(e.code))
     return report(e.code, cleanMessage(e.message));
   if (/wrong version number|packet length too long|unknown protocol|http request/i.test(text)) {
     return report(

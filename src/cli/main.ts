@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * The `athena-rx` command: classify images, list deployments, classify one image, check the service's
- * health, or run the embedded server. The only module of the package that prints or exits.
+ * health, share runs among workers over a Redis queue (enqueue, worker, results), or run the embedded
+ * server. The only module of the package that prints or exits.
  */
 import { logVerbosity, setLogVerbosity } from '@grpc/grpc-js';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -73,6 +74,16 @@ function connectionOptions(command: Command): Command {
     .option('--audience <audience>', 'OAuth audience (env ATHENA_AUDIENCE; default crisp-athena-live)')
     .option('--token <token>', 'a static bearer token (env ATHENA_TOKEN; prefer the variable)')
     .option('--local', 'start the embedded server in this process and use it');
+}
+
+/** `--redis`, required, or from ATHENA_REDIS_URL (better for a URL with a password). */
+function redisOption(): Option {
+  return new Option(
+    '--redis <url>',
+    'Redis URL, redis:// or rediss:// (env ATHENA_REDIS_URL; prefer the variable)',
+  )
+    .env('ATHENA_REDIS_URL')
+    .makeOptionMandatory();
 }
 
 /** Collects a repeatable option's values. */
@@ -239,6 +250,138 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
         setExitCode(fail(error));
       } finally {
         stopListening();
+      }
+    });
+
+  program
+    .command('enqueue')
+    .description('share a run among workers: put its inputs in a Redis queue as chunks of references')
+    .argument('[inputs...]', 'image files, directories or http(s) URLs on storage every worker sees')
+    .addOption(redisOption())
+    .requiredOption('--run <id>', 'the run id (letters, digits, _ . -); enqueueing a run again adds nothing')
+    .option('--from-file <file>', 'read inputs from a file, one path or URL per line (- for stdin)')
+    .option('--chunk-size <n>', 'references per job', integer(1, 10_000), 100)
+    .option('--attempts <n>', 'tries of a chunk before it fails for good', integer(1, 100), 3)
+    .option('--no-recursive', 'do not walk subdirectories')
+    .option('--queue <name>', 'BullMQ queue name', 'athena-rx')
+    .action(async (args: string[], flags: Record<string, unknown>) => {
+      try {
+        const inputs = await resolveInputs(args, flags.fromFile as string | undefined, process.stdin);
+        if (inputs.length === 0) throw new AthenaError('NO_INPUT', 'no inputs given');
+        const { enqueueCommand } = await import('./queue.js');
+        setExitCode(
+          await enqueueCommand(
+            inputs,
+            {
+              redis: flags.redis as string,
+              run: flags.run as string,
+              chunkSize: flags.chunkSize as number,
+              attempts: flags.attempts as number,
+              recursive: flags.recursive !== false,
+              queue: flags.queue as string,
+            },
+            process.stdout,
+          ),
+        );
+      } catch (error) {
+        setExitCode(fail(error));
+      }
+    });
+
+  connectionOptions(program.command('worker'))
+    .description('classify the chunks of shared runs from a Redis queue until SIGTERM (which drains)')
+    .addOption(redisOption())
+    .option('--chunks <k>', 'chunks held at once', integer(1, 1000), 2)
+    .option('--deployment <id>', "the worker's own deployment id (default a fresh one; never share one)")
+    .option('--affiliate <affiliate>', 'affiliate (env ATHENA_AFFILIATE; required except with --local)')
+    .addOption(
+      new Option('--concurrency <n>', 'images decoded and resized at once')
+        .argParser(integer(1, 64))
+        .default(cpuCount(), 'CPU cores'),
+    )
+    .option('--max-in-flight <n>', 'images sent and not yet answered', integer(1, 10_000), 256)
+    .option('--batch-size <n>', 'images per request', integer(1, 1000), 32)
+    .option('--quality <n>', 'Brotli quality', integer(0, 11), DEFAULT_BROTLI_QUALITY)
+    .addOption(new Option('--resize <mode>', 'preparation mode').choices(['exact', 'fast']).default('exact'))
+    .option('--until-idle', 'stop once the queue has no chunk left')
+    .option('--lock-duration <ms>', "a chunk's lease unless renewed", integer(100, 3_600_000), 30_000)
+    .option(
+      '--stalled-interval <ms>',
+      'how often lapsed leases are looked for',
+      integer(100, 3_600_000),
+      30_000,
+    )
+    .option('--queue <name>', 'BullMQ queue name', 'athena-rx')
+    .action(async (flags: Flags & Record<string, unknown>) => {
+      const stop = new ReplaySubject<void>(1);
+      const onSignal = (): void => stop.next();
+      process.on('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+      try {
+        const { workerCommand } = await import('./queue.js');
+        const { settings, affiliate, connection } = await connectForClassify(flags);
+        try {
+          setExitCode(
+            await workerCommand(
+              {
+                redis: flags.redis as string,
+                queue: flags.queue as string,
+                affiliate,
+                ...(settings.deployment === undefined ? {} : { deploymentId: settings.deployment }),
+                chunks: flags.chunks as number,
+                concurrency: flags.concurrency as number,
+                maxInFlight: flags.maxInFlight as number,
+                batchSize: flags.batchSize as number,
+                quality: flags.quality as number,
+                resize: flags.resize as 'exact' | 'fast',
+                untilIdle: flags.untilIdle === true,
+                lockDurationMs: flags.lockDuration as number,
+                stalledIntervalMs: flags.stalledInterval as number,
+              },
+              connection,
+              { err: process.stderr, stop },
+            ),
+          );
+        } finally {
+          await connection.close();
+        }
+      } catch (error) {
+        setExitCode(fail(error));
+      } finally {
+        process.off('SIGTERM', onSignal);
+        process.off('SIGINT', onSignal);
+      }
+    });
+
+  program
+    .command('results')
+    .description("a shared run's results: one per image on stdout, as they land with --follow")
+    .addOption(redisOption())
+    .requiredOption('--run <id>', 'the run id')
+    .addOption(
+      new Option('--format <format>', 'output format').choices(['table', 'jsonl', 'csv']).default('table'),
+    )
+    .option('--follow', 'keep reading until every image of the run has its result')
+    .option('--fail-on-known-match', 'exit with code 3 when any image matched a known hash')
+    .option('--queue <name>', 'BullMQ queue name', 'athena-rx')
+    .action(async (flags: Record<string, unknown>) => {
+      try {
+        const { resultsCommand } = await import('./queue.js');
+        setExitCode(
+          await resultsCommand(
+            {
+              redis: flags.redis as string,
+              run: flags.run as string,
+              format: flags.format as 'table' | 'jsonl' | 'csv',
+              follow: flags.follow === true,
+              failOnKnownMatch: flags.failOnKnownMatch === true,
+              queue: flags.queue as string,
+            },
+            { out: process.stdout, err: process.stderr },
+          ),
+        );
+      } catch (error) {
+        setExitCode(fail(error));
       }
     });
 
