@@ -145,6 +145,20 @@ describeWithChromium('athena-rx/browser in headless Chromium', () => {
     });
   });
 
+  it('a worker that cannot start fails its images at stage resize with INTERNAL, and the run still ends', async () => {
+    const result = await runPage({
+      names: ['orient-2.jpg', 'grey.png', 'rgba.webp'],
+      mode: 'exact',
+      size: 2,
+      workerScript: 'missing-worker.js',
+    });
+    expect(result.outcomes.map((o) => [o.ref, o.kind, o.stage, o.code]).sort()).toEqual([
+      ['grey.png', 'failure', 'resize', 'INTERNAL'],
+      ['orient-2.jpg', 'failure', 'resize', 'INTERNAL'],
+      ['rgba.webp', 'failure', 'resize', 'INTERNAL'],
+    ]);
+  });
+
   it("fast mode decodes natively: every image prepared, close to the Node path's bytes; the drift is reported", async () => {
     // Every layout, and a few photos of each format (the bench measures the whole corpus).
     const photos = corpus.filter((name, i) => i % 4 === 0 || !name.endsWith('.jpg'));

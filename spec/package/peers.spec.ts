@@ -47,6 +47,7 @@ const KEY_EXPORTS: Record<string, string> = {
   'athena-rx/transport': 'AthenaClient',
   'athena-rx/testing': 'startAthenaServer',
   'athena-rx/nest': 'AthenaModule',
+  'athena-rx/browser': 'fromFileList',
 };
 
 interface Consumer {

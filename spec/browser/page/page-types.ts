@@ -8,6 +8,8 @@ export interface PageRun {
   readonly size: number;
   /** Hash the files first (default true). */
   readonly hash?: boolean;
+  /** The workers' script (default `worker.js`). */
+  readonly workerScript?: string;
   /** Compare with `expected/<name>.bgr` (default true). */
   readonly compare?: boolean;
 }

@@ -60,7 +60,8 @@ async function run(request: PageRun): Promise<PageRunResult> {
   const files = await Promise.all(
     request.names.map(async (name) => new File([await bytesAt(`inputs/${name}`)], name)),
   );
-  const worker = (): WorkerLike => new Worker(new URL('worker.js', page.location.href), { type: 'module' });
+  const worker = (): WorkerLike =>
+    new Worker(new URL(request.workerScript ?? 'worker.js', page.location.href), { type: 'module' });
   const started = performance.now();
   const source = fromFileList(files);
   const hashed = request.hash === false ? source : source.pipe(hashImage());
