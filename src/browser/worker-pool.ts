@@ -116,7 +116,8 @@ export function workerPool(create: () => WorkerLike, size: number, modules: Deco
         };
         const done = (): void => signal?.removeEventListener('abort', onAbort);
         jobs.set(id, {
-          request: { type: 'prepare', id, bytes, mode, maxPixels },
+          // Posting copies the whole buffer under a view: give it only the image's bytes.
+          request: { type: 'prepare', id, bytes: whole(bytes), mode, maxPixels },
           resolve: (value) => (done(), resolve(value)),
           reject: (error) => (done(), reject(error)),
         });
@@ -132,4 +133,8 @@ export function workerPool(create: () => WorkerLike, size: number, modules: Deco
       }
     },
   };
+}
+
+function whole(bytes: Uint8Array): Uint8Array {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
 }

@@ -40,9 +40,24 @@ export function startPrepareWorker(scope: WorkerScopeLike = globalThis as unknow
       ready = initDecoders(message.modules ?? {});
     } else if (message?.type === 'prepare') {
       const init = ready;
-      queue = queue.then(async () => scope.postMessage(...(await answer(message, init))));
+      queue = queue.then(async () => reply(scope, message.id, await answer(message, init)));
     }
   });
+}
+
+/** Posts a reply; one that cannot be posted becomes a `failed` reply, so the pool never waits forever. */
+function reply(scope: WorkerScopeLike, id: number, [message, transfer]: [WorkerReply, unknown[]?]): void {
+  try {
+    scope.postMessage(message, transfer);
+  } catch (error) {
+    const failed: WorkerReply = {
+      type: 'failed',
+      id,
+      code: 'INTERNAL',
+      message: `The reply failed: ${String(error)}`,
+    };
+    scope.postMessage(failed);
+  }
 }
 
 async function answer(request: PrepareRequest, ready: Promise<void>): Promise<[WorkerReply, unknown[]?]> {
