@@ -26,8 +26,10 @@ export interface BenchConfig {
   readonly mode: PrepareMode;
   /** The fault scenarios (section 8) and the images of each. */
   readonly faults: { readonly images: number; readonly scenarios: readonly ScenarioName[] };
-  /** Run this section alone and write it into the existing report (`--only faults`). */
-  readonly only?: 'faults';
+  /** Run this section alone and write it into the existing report (`--only faults`, `--only browser`). */
+  readonly only?: 'faults' | 'browser';
+  /** Rounds of section 11 (browser preparation; full runs and `--only browser`). */
+  readonly browserRounds: number;
 }
 
 const ALL_QUALITIES = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
@@ -40,6 +42,7 @@ const SIZES: Record<RunSize, Omit<BenchConfig, 'size' | 'out' | 'corpusDir' | 's
     memoryImages: 20_000,
     transportImages: 3_000,
     faults: { images: 4_000, scenarios: SCENARIOS },
+    browserRounds: 3,
   },
   quick: {
     prepareRounds: 2,
@@ -48,6 +51,7 @@ const SIZES: Record<RunSize, Omit<BenchConfig, 'size' | 'out' | 'corpusDir' | 's
     memoryImages: 240,
     transportImages: 500,
     faults: { images: 400, scenarios: SCENARIOS },
+    browserRounds: 1,
   },
   smoke: {
     corpusLimit: 4,
@@ -58,6 +62,7 @@ const SIZES: Record<RunSize, Omit<BenchConfig, 'size' | 'out' | 'corpusDir' | 's
     transportImages: 64,
     // The other scenarios wait out 20 to 40 s faults whatever the size.
     faults: { images: 48, scenarios: ['clean', 'restart-2s', 'global-errors'] },
+    browserRounds: 1,
   },
 };
 
@@ -71,6 +76,9 @@ const USAGE = `usage: npm run bench -- [--quick | --smoke] [--out <file>] [--cor
   --memory-images <n>  images of the memory run (default 20000 full, 240 quick, 40 smoke)
   --only faults     run section 8 (faults) alone and write it into the report at --out, the other
                     sections left as they are (a full-size --only run writes docs/performance.md)
+  --only browser    run section 11 (browser preparation in headless Chromium, /usr/bin/chromium) alone
+                    and write it, with its Targets rows, into the report at --out; full runs also run
+                    it after section 8, quick and smoke runs leave it out
   --faults <list>   the fault scenarios to run, comma-separated (default all; smoke: clean,restart-2s,
                     global-errors): ${SCENARIOS.join(', ')}`;
 
@@ -105,8 +113,8 @@ export function benchConfig(argv: readonly string[], repoRoot: string, defaultCo
   if (memory !== undefined && !(Number.isInteger(memory) && memory > 0)) {
     throw new Error(`--memory-images must be a positive integer\n${USAGE}`);
   }
-  if (values.only !== undefined && values.only !== 'faults')
-    throw new Error(`--only must be faults\n${USAGE}`);
+  if (values.only !== undefined && values.only !== 'faults' && values.only !== 'browser')
+    throw new Error(`--only must be faults or browser\n${USAGE}`);
   const scenarios = values.faults?.split(',').map((name) => name.trim());
   for (const name of scenarios ?? []) {
     if (!(SCENARIOS as readonly string[]).includes(name))
@@ -129,6 +137,6 @@ export function benchConfig(argv: readonly string[], repoRoot: string, defaultCo
     ...(scenarios === undefined
       ? {}
       : { faults: { ...sized.faults, scenarios: scenarios as ScenarioName[] } }),
-    ...(values.only === undefined ? {} : { only: values.only }),
+    ...(values.only === undefined ? {} : { only: values.only as 'faults' | 'browser' }),
   };
 }
