@@ -3,7 +3,7 @@
  * workers and hands them their decoder modules, posts requests, settles each job's promise from
  * its worker's reply, and turns aborts, worker failures and closing into typed errors.
  */
-import { AthenaError, type AthenaErrorCode } from '../errors.js';
+import { AthenaError, redactUrls, type AthenaErrorCode } from '../errors.js';
 import { ImageFormat } from '../generated/athena/models.js';
 import type { PreparedImage, PrepareMode } from '../imaging/prepare-core.js';
 import { initialPool, poolStep, type PoolEffect, type PoolEvent } from './pool-state.js';
@@ -54,7 +54,7 @@ export function workerPool(create: () => WorkerLike, size: number, modules: Deco
   // Why each worker that failed did: named in the errors of the jobs it took down.
   const lastError = new Map<number, string>();
   const crash = (id: number, reason: string): void => {
-    lastError.set(id, reason);
+    lastError.set(id, redactUrls(reason));
     run({ type: 'crashed', worker: id });
   };
 

@@ -3,7 +3,7 @@
  * requests one at a time with the shared preparation steps (`prepare-core.ts`) around the exact
  * WebAssembly decoders or, in `fast` mode, the browser's own.
  */
-import { AthenaError } from '../errors.js';
+import { AthenaError, redactUrls } from '../errors.js';
 import { prepareWith } from '../imaging/prepare-core.js';
 import { decodeWithBitmap } from './decode-bitmap.js';
 import { decodeExact, initDecoders } from './decode-wasm.js';
@@ -67,7 +67,7 @@ async function answer(request: PrepareRequest, ready: Promise<void>): Promise<[W
     const prepared = await prepareWith(bytes, options, async (data, format) => {
       if (mode === 'fast') return decodeWithBitmap(data, maxPixels);
       await ready.catch((error: unknown) => {
-        throw new AthenaError('INTERNAL', `The decoders could not be loaded: ${String(error)}`);
+        throw new AthenaError('INTERNAL', `The decoders could not be loaded: ${redactUrls(String(error))}`);
       });
       return decodeExact(data, format, maxPixels);
     });
@@ -75,6 +75,7 @@ async function answer(request: PrepareRequest, ready: Promise<void>): Promise<[W
     return [{ type: 'prepared', id, data, width, height }, [data.buffer]];
   } catch (error) {
     const athena = AthenaError.from(error, 'DECODE_FAILED');
-    return [{ type: 'failed', id, code: athena.code, message: athena.message }];
+    // Decoder and fetch errors may name URLs (a signed .wasm URL, say): never their query values.
+    return [{ type: 'failed', id, code: athena.code, message: redactUrls(athena.message) }];
   }
 }
