@@ -28,10 +28,12 @@ export interface BenchConfig {
   readonly faults: { readonly images: number; readonly scenarios: readonly ScenarioName[] };
   /** The telemetry cost runs (section 9): images per run and rounds of off, stream and image. */
   readonly telemetry: { readonly images: number; readonly rounds: number; readonly lightImages: number };
-  /** Run this section alone and write it into the existing report (`--only faults`, `memory`, `telemetry`, `scale-out`). */
-  readonly only?: 'faults' | 'memory' | 'telemetry' | 'scale-out';
+  /** Run this section alone and write it into the existing report (`--only faults`, `memory`, `telemetry`, `scale-out`, `browser`). */
+  readonly only?: 'faults' | 'memory' | 'telemetry' | 'scale-out' | 'browser';
   /** Images of the scale-out section (section 10). */
   readonly scaleOutImages: number;
+  /** Rounds of section 11 (browser preparation; full runs and `--only browser`). */
+  readonly browserRounds: number;
 }
 
 const ALL_QUALITIES = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
@@ -46,6 +48,7 @@ const SIZES: Record<RunSize, Omit<BenchConfig, 'size' | 'out' | 'corpusDir' | 's
     faults: { images: 4_000, scenarios: SCENARIOS },
     telemetry: { images: 240, rounds: 5, lightImages: 2_000 },
     scaleOutImages: 200,
+    browserRounds: 3,
   },
   quick: {
     prepareRounds: 2,
@@ -56,6 +59,7 @@ const SIZES: Record<RunSize, Omit<BenchConfig, 'size' | 'out' | 'corpusDir' | 's
     faults: { images: 400, scenarios: SCENARIOS },
     telemetry: { images: 48, rounds: 2, lightImages: 300 },
     scaleOutImages: 60,
+    browserRounds: 1,
   },
   smoke: {
     corpusLimit: 4,
@@ -68,6 +72,7 @@ const SIZES: Record<RunSize, Omit<BenchConfig, 'size' | 'out' | 'corpusDir' | 's
     faults: { images: 48, scenarios: ['clean', 'restart-2s', 'global-errors'] },
     telemetry: { images: 8, rounds: 1, lightImages: 64 },
     scaleOutImages: 16,
+    browserRounds: 1,
   },
 };
 
@@ -88,6 +93,9 @@ const USAGE = `usage: npm run bench -- [--quick | --smoke] [--out <file>] [--cor
                     write it, with its Targets line, into the report at --out
   --only scale-out  run section 10 (classify against 1 and 2 queue workers over Redis) alone, the same way;
                     full runs include it, --quick and --smoke runs only with --only scale-out
+  --only browser    run section 11 (browser preparation in headless Chromium, /usr/bin/chromium) alone
+                    and write it, with its Targets rows, into the report at --out; full runs also run
+                    it after section 8, quick and smoke runs leave it out
   --faults <list>   the fault scenarios to run, comma-separated (default all; smoke: clean,restart-2s,
                     global-errors): ${SCENARIOS.join(', ')}`;
 
@@ -122,8 +130,11 @@ export function benchConfig(argv: readonly string[], repoRoot: string, defaultCo
   if (memory !== undefined && !(Number.isInteger(memory) && memory > 0)) {
     throw new Error(`--memory-images must be a positive integer\n${USAGE}`);
   }
-  if (values.only !== undefined && !['faults', 'memory', 'telemetry', 'scale-out'].includes(values.only))
-    throw new Error(`--only must be faults, memory, telemetry or scale-out\n${USAGE}`);
+  if (
+    values.only !== undefined &&
+    !['faults', 'memory', 'telemetry', 'scale-out', 'browser'].includes(values.only)
+  )
+    throw new Error(`--only must be faults, memory, telemetry, scale-out or browser\n${USAGE}`);
   const scenarios = values.faults?.split(',').map((name) => name.trim());
   for (const name of scenarios ?? []) {
     if (!(SCENARIOS as readonly string[]).includes(name))

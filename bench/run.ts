@@ -9,6 +9,7 @@ import { dirname, extname } from 'node:path';
 import sharp from 'sharp';
 import { DEFAULT_BROTLI_QUALITY } from '../src/operators/compress.js';
 import { measureBrotli } from './brotli.js';
+import { measureBrowser, type BrowserResult } from './browser.js';
 import { benchConfig } from './config.js';
 import { defaultCorpusDir, loadCorpus, type CorpusFile } from './corpus.js';
 import { measureE2e, type PipelineSettings } from './e2e.js';
@@ -24,6 +25,7 @@ import { spliceTelemetry, spliceTelemetryTarget, telemetryTarget } from './repor
 import { measureTelemetry, type TelemetryResult } from './telemetry.js';
 import { renderScaleOutSection, spliceScaleOut } from './report-scale-out.js';
 import { measureScaleOut, type ScaleOutResults } from './scale-out.js';
+import { browserTargetRows, renderBrowserSection, spliceBrowser } from './report-browser.js';
 import { checkTargets } from './targets.js';
 import { note, type BenchResults, type CorpusSummary } from './results.js';
 import { startServerProcess, type ServerProcess } from './server.js';
@@ -96,9 +98,12 @@ if (config.only === 'faults') {
   log(`${target.status.padEnd(11)} ${target.target}: ${target.measured}`);
 } else if (config.only === 'scale-out') {
   // Written below, into the report as it is.
+} else if (config.only === 'browser') {
+  await browserSection(out);
 } else {
   await writeFile(out, renderReport(results));
   for (const c of checkTargets(results)) log(`${c.status.padEnd(11)} ${c.target}: ${c.measured}`);
+  if (config.size === 'full') await browserSection(out);
 }
 for (const v of results.faults ? faultVerdicts(results.faults) : [])
   log(`${v.status.padEnd(11)} ${v.target}: ${v.measured}`);
@@ -142,6 +147,27 @@ async function telemetrySection(): Promise<TelemetryResult> {
   } finally {
     await server.stop();
   }
+}
+
+/** Section 11, browser preparation, measured and spliced into the report at `out`. */
+async function browserSection(out: string): Promise<void> {
+  log('11. browser preparation');
+  const startedAt = new Date().toISOString();
+  const load = loadAverage();
+  let result: BrowserResult | undefined;
+  let failure: string | undefined;
+  try {
+    const files = await loadCorpus(config.corpusDir, config.corpusLimit);
+    if (files === undefined) throw new Error(`the corpus is absent (${config.corpusDir})`);
+    result = await measureBrowser(repoRoot, files, config.browserRounds, log);
+  } catch (error) {
+    failure = error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error);
+    log(`11. browser preparation failed: ${error instanceof Error ? (error.stack ?? failure) : failure}`);
+  }
+  const before = await readFile(out, 'utf8').catch(() => '# Performance\n');
+  const section = renderBrowserSection(result, { startedAt, load, failure });
+  await writeFile(out, spliceBrowser(before, section, browserTargetRows(result)));
+  for (const row of browserTargetRows(result)) log(row);
 }
 
 /** Sections 1 to 7. */

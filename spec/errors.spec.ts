@@ -1,6 +1,6 @@
 import { Metadata, status } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AthenaError } from '../src/errors.js';
+import { AthenaError, redactUrls } from '../src/errors.js';
 import { forgetSecrets, registerSecret } from '../src/internal/secrets/scrub.js';
 
 afterEach(() => forgetSecrets());
@@ -36,5 +36,18 @@ describe('AthenaError.from', () => {
     const wrapped = AthenaError.from(plain, 'READ_FAILED');
     expect([wrapped.code, wrapped.message, wrapped.cause]).toEqual(['READ_FAILED', 'plain', plain]);
     expect(AthenaError.from(serviceError(status.OK, 'odd')).code).toBe('UNKNOWN');
+  });
+});
+
+describe('redactUrls', () => {
+  it('redacts the query, fragment and user info of every URL in a text, and leaves the rest', () => {
+    const text =
+      'failed to fetch https://user:pw@cdn.example/wasm/mozjpeg_dec.wasm?sig=SECRET1#x, then ' +
+      "'http://127.0.0.1:8080/w.js?token=SECRET2' and file 2.jpg";
+    const out = redactUrls(text);
+    expect(out).not.toMatch(/SECRET|user|pw@/);
+    expect(out).toBe(
+      "failed to fetch https://cdn.example/wasm/mozjpeg_dec.wasm?<redacted> then 'http://127.0.0.1:8080/w.js?<redacted>' and file 2.jpg",
+    );
   });
 });

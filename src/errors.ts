@@ -156,6 +156,11 @@ export function grpcStatusName(status: number): GrpcStatusName | 'UNKNOWN' {
   return GRPC_STATUS_NAMES[status] ?? 'UNKNOWN';
 }
 
+/** `text` with every URL in it redacted as `redactUrl` does (for messages that come from elsewhere). */
+export function redactUrls(text: string): string {
+  return text.replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s'"<>()]+/gi, (url) => redactUrl(url));
+}
+
 /** A URL fit for a message: query string and fragment replaced, user info removed. */
 export function redactUrl(url: string | URL): string {
   try {

@@ -20,8 +20,11 @@ const ENTRY_POINTS = [
   'athena-rx/testing',
   'athena-rx/nest',
   'athena-rx/queue',
+  'athena-rx/browser',
 ];
-const BROWSER_SAFE = ['athena-rx', 'athena-rx/operators'];
+const BROWSER_SAFE = ['athena-rx', 'athena-rx/operators', 'athena-rx/browser'];
+/** Entry points whose whole import graph runs in a browser: not even the stub stands in for a Node module. */
+const BROWSER_ONLY = new Set(['athena-rx/browser']);
 
 async function filesUnder(dir: string): Promise<string[]> {
   return (await readdir(dir, { recursive: true, withFileTypes: true }))
@@ -147,6 +150,7 @@ describe('the packed package', () => {
       'athena-rx/testing': 'startAthenaServer',
       'athena-rx/nest': 'AthenaModule',
       'athena-rx/queue': 'enqueue',
+      'athena-rx/browser': 'fromFileList',
     };
     for (const entry of ENTRY_POINTS) {
       expect(report[entry]?.exports, entry).toContain(expected[entry]);
@@ -220,10 +224,19 @@ describe('the packed package', () => {
       ).toBe(true);
       expect(inputs.filter((path) => /node_modules\/(sharp|@img|@grpc)\//.test(path))).toEqual([]);
       // In place of sharp (and node:zlib, node:crypto for the operators): the stub that refuses to load.
+      // The browser entry point needs no stand-in: its decoders and digests are WebAssembly.
       expect(
         inputs.some((path) => path.endsWith('athena-rx/dist/internal/node-only/stub.js')),
         entry,
-      ).toBe(true);
+      ).toBe(!BROWSER_ONLY.has(entry));
+      if (BROWSER_ONLY.has(entry)) {
+        for (const name of ['@jsquash/jpeg', '@jsquash/png', '@jsquash/webp', 'hash-wasm']) {
+          expect(
+            inputs.some((path) => path.includes(`node_modules/${name}/`)),
+            name,
+          ).toBe(true);
+        }
+      }
     }
   });
   it('in a browser bundle, the pure operators work and the Node-only defaults refuse with UNIMPLEMENTED', async () => {

@@ -79,6 +79,7 @@ const KEY_EXPORTS: Record<string, string> = {
   'athena-rx/nest': 'AthenaModule',
   'athena-rx/angular': 'AthenaService',
   'athena-rx/queue': 'enqueue',
+  'athena-rx/browser': 'fromFileList',
 };
 
 interface Consumer {

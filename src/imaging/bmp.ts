@@ -10,7 +10,7 @@
  * refused here.
  */
 import { AthenaError } from '../errors.js';
-import { assertPixelCount, type DecodedPixels } from './decode.js';
+import { assertPixelCount, type DecodedPixels } from './pixels.js';
 
 const BI_RGB = 0;
 const BI_RLE8 = 1;

@@ -29,21 +29,17 @@
 import type sharpFactory from 'sharp';
 import type { FailOnOptions, Metadata, Sharp, SharpOptions } from 'sharp';
 import { AthenaError } from '../errors.js';
-import type { PixelLayout } from './bilinear.js';
 import { jpegSegments, readImageHeader, type ImageHeader } from './header.js';
+import {
+  asDecodeError,
+  assertPixelCount,
+  samplesLayout,
+  throwIfAborted,
+  type DecodedPixels,
+} from './pixels.js';
 import { ascii } from './sniff.js';
 
-/** What the resize reads: decoded samples and where the B, G, R samples of each pixel are. */
-export interface DecodedPixels {
-  readonly data: Uint8Array;
-  /** Size of `data` in pixels (smaller than the image after shrink-on-load). */
-  readonly width: number;
-  readonly height: number;
-  readonly layout: PixelLayout;
-  /** Size of the image after EXIF orientation, i.e. of the image `imdecode` returns. */
-  readonly imageWidth: number;
-  readonly imageHeight: number;
-}
+export { assertPixelCount, throwIfAborted, type DecodedPixels };
 
 export interface DecodeOptions {
   /** Largest accepted `width * height` of the (first frame of the) image. */
@@ -67,8 +63,6 @@ export function loadSharp(): Promise<SharpFactory> {
   return sharpModule;
 }
 
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
 /** Decodes `bytes` (any format sharp reads) into samples laid out for `resizeBilinear`. */
 export async function decodePixels(bytes: Uint8Array, options: DecodeOptions): Promise<DecodedPixels> {
   const sharp = await loadSharp();
@@ -91,13 +85,7 @@ export async function decodePixels(bytes: Uint8Array, options: DecodeOptions): P
     const { data, info } = await pipeline
       .raw({ depth: sixteen ? 'ushort' : 'uchar' })
       .toBuffer({ resolveWithObject: true });
-    const bytesPerSample = sixteen ? 2 : 1;
-    const high = sixteen && LITTLE_ENDIAN ? 1 : 0;
-    const at = (channel: number): number => channel * bytesPerSample + high;
-    const layout: PixelLayout =
-      info.channels <= 2
-        ? { pixelStride: info.channels * bytesPerSample, channelOffsets: [at(0), at(0), at(0)] }
-        : { pixelStride: info.channels * bytesPerSample, channelOffsets: [at(2), at(1), at(0)] };
+    const layout = samplesLayout(info.channels, sixteen);
     const [imageWidth, imageHeight] = facts.oriented ?? [info.width, info.height];
     return { data: toBytes(data), width: info.width, height: info.height, layout, imageWidth, imageHeight };
   } catch (error) {
@@ -142,16 +130,6 @@ function checkSize(facts: { width: number; height: number }, maxPixels: number):
   if (!width || !height)
     throw new AthenaError('DECODE_FAILED', 'The image has no pixels (zero width or height)');
   assertPixelCount(width, height, maxPixels);
-}
-
-/** Throws `IMAGE_TOO_MANY_PIXELS` when `width * height` is over the limit. */
-export function assertPixelCount(width: number, height: number, maxPixels: number): void {
-  if (width * height > maxPixels) {
-    throw new AthenaError(
-      'IMAGE_TOO_MANY_PIXELS',
-      `The image has ${width}x${height} pixels, more than the limit of ${maxPixels}`,
-    );
-  }
 }
 
 function orientedSize(meta: Metadata): [number, number] {
@@ -223,16 +201,11 @@ function toBytes(buffer: Buffer): Uint8Array {
 }
 
 function decodeError(error: unknown): AthenaError {
-  if (error instanceof AthenaError) return error;
   const message = error instanceof Error ? error.message : String(error);
-  if (/pixel limit/i.test(message)) {
+  if (!(error instanceof AthenaError) && /pixel limit/i.test(message)) {
     return new AthenaError('IMAGE_TOO_MANY_PIXELS', `The image has more pixels than allowed: ${message}`, {
       cause: error,
     });
   }
-  return new AthenaError('DECODE_FAILED', `The image could not be decoded: ${message}`, { cause: error });
-}
-
-export function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new AthenaError('CANCELLED', 'Image preparation was cancelled');
+  return asDecodeError(error);
 }

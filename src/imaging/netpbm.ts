@@ -8,7 +8,7 @@
  * (`maxval > 255`, big-endian) keep their high byte; a PBM bit 1 is black, 0 white.
  */
 import { AthenaError } from '../errors.js';
-import { assertPixelCount, type DecodedPixels } from './decode.js';
+import { assertPixelCount, type DecodedPixels } from './pixels.js';
 
 /** Decodes a `P1`..`P6` file; throws `DECODE_FAILED` when it is malformed or truncated. */
 export function decodeNetpbm(bytes: Uint8Array, maxPixels: number): DecodedPixels {

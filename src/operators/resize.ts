@@ -1,29 +1,10 @@
-import {
-  type Observable,
-  catchError,
-  defer,
-  map,
-  of,
-  type ObservableInput,
-  type OperatorFunction,
-} from 'rxjs';
-import { AthenaError, type AthenaErrorCode } from '../errors.js';
-import {
-  checkPrepareOptions,
-  prepareImage,
-  type PreparedImage,
-  type PrepareImageOptions,
-} from '../imaging/prepare.js';
-import { readImageHeader } from '../imaging/header.js';
-import { abortable } from '../internal/core/abortable.js';
-import { mapItems } from '../internal/work/item-work.js';
-import { tracedStep } from '../internal/work/trace-step.js';
-import { pixelBudget, type BudgetGate } from '../internal/work/pixel-budget.js';
+import { type OperatorFunction } from 'rxjs';
+import { checkPrepareOptions, prepareImage, type PrepareImageOptions } from '../imaging/prepare.js';
+import { prepareItems, type PrepareWork } from '../internal/work/prepare-items.js';
 import { assertFunction, assertInteger, cpuCount } from '../internal/core/validate.js';
-import { ImageFormat, RequestEncoding, toFailure, type ImageItem, type ItemOrFailure } from '../model.js';
+import { type ItemOrFailure } from '../model.js';
 
-/** Prepares one image's bytes; `prepareImage` by default. May return a Promise or an Observable. */
-export type PrepareWork = (bytes: Uint8Array, options: PrepareImageOptions) => ObservableInput<PreparedImage>;
+export { type PrepareWork };
 
 export interface ResizeOptions extends Pick<PrepareImageOptions, 'mode' | 'maxPixels' | 'failOn'> {
   /** Images prepared at once. Default the number of CPU cores. */
@@ -39,15 +20,6 @@ export interface ResizeOptions extends Pick<PrepareImageOptions, 'mode' | 'maxPi
   /** The preparation; default `prepareImage` (sharp, loaded on first use). For tests. */
   readonly prepare?: PrepareWork;
 }
-
-/** Codes of errors that mean the bytes could not be turned into pixels. */
-const DECODE_CODES: ReadonlySet<AthenaErrorCode> = new Set<AthenaErrorCode>([
-  'EMPTY_INPUT',
-  'UNSUPPORTED_FORMAT',
-  'DECODE_FAILED',
-  'IMAGE_TOO_MANY_PIXELS',
-  'INVALID_INPUT',
-]);
 
 /**
  * Turns each image into the model input: decoded as OpenCV `imdecode(IMREAD_COLOR)` does and
@@ -93,51 +65,5 @@ export function resize(options: ResizeOptions = {}): OperatorFunction<ItemOrFail
       ? undefined
       : assertInteger('maxPixelsInFlight', options.maxPixelsInFlight, 1);
 
-  const work = (item: ImageItem, gate: BudgetGate | undefined): Observable<ItemOrFailure> => {
-    if (
-      item.format === ImageFormat.IMAGE_FORMAT_RAW_UINT8_BGR &&
-      item.encoding === RequestEncoding.REQUEST_ENCODING_BROTLI
-    ) {
-      return of(item);
-    }
-    if (item.encoding === RequestEncoding.REQUEST_ENCODING_BROTLI) {
-      const error = new AthenaError('INVALID_INPUT', `${item.ref} is Brotli-encoded; resize before compress`);
-      return of(toFailure(item, 'decode', error));
-    }
-    // Timed from the start of the preparation: a wait for the pixel budget is not part of it.
-    const run = (): Observable<PreparedImage> =>
-      tracedStep(
-        item.trace,
-        'prepare',
-        abortable((signal) => prepare(item.data, { ...prepareOptions, format: item.format, signal })),
-      );
-    return (gate ? gate(pixelsOf(item.data, budget!), run) : run()).pipe(
-      map((prepared): ItemOrFailure => ({
-        ...item,
-        data: prepared.data,
-        format: prepared.format,
-        encoding: RequestEncoding.REQUEST_ENCODING_UNCOMPRESSED,
-        width: prepared.width,
-        height: prepared.height,
-      })),
-      catchError((error: unknown) => {
-        const athena = AthenaError.from(error, 'UNKNOWN');
-        return of(toFailure(item, DECODE_CODES.has(athena.code) ? 'decode' : 'resize', athena));
-      }),
-    );
-  };
-
-  return (source) =>
-    defer(() => {
-      const gate = budget === undefined ? undefined : pixelBudget(budget);
-      return source.pipe(
-        mapItems((item) => work(item, gate), { concurrency, stage: 'resize', code: 'UNKNOWN' }),
-      );
-    });
-}
-
-/** The pixels an image decodes to, from its header; the whole budget when the header does not say. */
-function pixelsOf(bytes: Uint8Array, budget: number): number {
-  const header = readImageHeader(bytes);
-  return header === undefined ? budget : Math.min(budget, header.width * header.height);
+  return prepareItems(prepare, { prepareOptions, concurrency, maxPixelsInFlight: budget });
 }

@@ -7,7 +7,7 @@
 import { AthenaError } from '../../errors.js';
 import { ImageFormat } from '../../generated/athena/models.js';
 import { readImageHeader } from '../../imaging/header.js';
-import { DEFAULT_MAX_PIXELS } from '../../imaging/prepare.js';
+import { DEFAULT_MAX_PIXELS } from '../../imaging/prepare-core.js';
 import { detectImageFormat } from '../../imaging/sniff.js';
 import { assertInteger } from '../core/validate.js';
 
