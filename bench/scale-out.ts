@@ -6,11 +6,11 @@
  */
 import { spawn } from 'node:child_process';
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
-import { createServer, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { lastValueFrom } from 'rxjs';
 import { enqueue } from '../src/queue/index.js';
+import { startRedis } from '../spec/support/redis.js';
 import type { CorpusFile } from './corpus.js';
 import type { ServerProcess } from './server.js';
 import { now } from './stats.js';
@@ -34,58 +34,6 @@ export interface ScaleOutRun {
 export interface ScaleOutResults {
   readonly runs: readonly ScaleOutRun[];
   readonly corpusFiles: number;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** One Redis command over a raw socket; the whole reply as text. */
-function redisCommand(port: number, command: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    const socket = tcpConnect({ host: '127.0.0.1', port }, () => socket.write(`${command}\r\nQUIT\r\n`));
-    socket.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
-    socket.once('close', () => resolve(text));
-    socket.once('error', reject);
-  });
-}
-
-async function commandCalls(port: number): Promise<Map<string, number>> {
-  const text = await redisCommand(port, 'INFO commandstats');
-  return new Map([...text.matchAll(/cmdstat_([a-z|_-]+):calls=(\d+)/g)].map((m) => [m[1]!, Number(m[2])]));
-}
-
-async function startRedis(dir: string): Promise<{ port: number; stop: () => void }> {
-  const port = await freePort();
-  const args = [
-    '--save',
-    '',
-    '--appendonly',
-    'no',
-    '--port',
-    String(port),
-    '--bind',
-    '127.0.0.1',
-    '--dir',
-    dir,
-  ];
-  const child = spawn('redis-server', args, { stdio: 'ignore' });
-  const failed = new Promise<never>((_, reject) => child.once('error', reject));
-  for (let i = 0; i < 200; i++) {
-    await Promise.race([failed, new Promise((r) => setTimeout(r, 50))]);
-    const text = await redisCommand(port, 'PING').catch(() => '');
-    if (text.includes('PONG')) return { port, stop: () => void child.kill('SIGKILL') };
-  }
-  child.kill('SIGKILL');
-  throw new Error('redis-server did not start within 10 s');
 }
 
 /** Runs processes together; resolves with the wall time once all exited with code 0. */
@@ -117,7 +65,7 @@ export async function measureScaleOut(
 ): Promise<ScaleOutResults> {
   const cli = join(repoRoot, 'dist', 'cli', 'main.js');
   const dir = await mkdtemp(join(tmpdir(), 'athena-scale-out-'));
-  const redis = await startRedis(dir);
+  const redis = await startRedis();
   try {
     const inbox = join(dir, 'inbox');
     await import('node:fs/promises').then((fs) => fs.mkdir(inbox));
@@ -125,7 +73,7 @@ export async function measureScaleOut(
       const file = files[i % files.length]!;
       await copyFile(file.path, join(inbox, `${String(i).padStart(5, '0')}${extname(file.name)}`));
     }
-    const url = `redis://127.0.0.1:${redis.port}`;
+    const { url } = redis;
     const service = ['--address', server.address, '--insecure', '--affiliate', 'bench'];
     const runs: ScaleOutRun[] = [];
 
@@ -144,14 +92,14 @@ export async function measureScaleOut(
     for (const workers of [1, 2]) {
       const run = `bench-${workers}`;
       await lastValueFrom(enqueue({ redis: url, run, inputs: [inbox], chunkSize: CHUNK_SIZE }));
-      const before = await commandCalls(redis.port);
+      const before = await redis.commandCalls();
       log(`10. ${workers} worker process(es), ${images} images`);
       const worker = [cli, 'worker', '--redis', url, ...service, '--until-idle'];
       const wallS = await runTogether(Array.from({ length: workers }, () => worker));
-      const after = await commandCalls(redis.port);
-      const deltas = [...after].map(([name, calls]) => ({
+      const after = await redis.commandCalls();
+      const deltas = Object.entries(after).map(([name, calls]) => ({
         name,
-        perImage: (calls - (before.get(name) ?? 0)) / images,
+        perImage: (calls - (before[name] ?? 0)) / images,
       }));
       const total = deltas.reduce((sum, d) => sum + d.perImage, 0);
       runs.push({
@@ -169,7 +117,7 @@ export async function measureScaleOut(
     }
     return { runs, corpusFiles: files.length };
   } finally {
-    redis.stop();
+    await redis.stop();
     await rm(dir, { recursive: true, force: true });
   }
 }
