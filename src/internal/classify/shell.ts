@@ -4,6 +4,7 @@
  * for. Events raised while effects run (an emitted outcome releasing a lease, so the source sends the
  * next image) are queued and handled after, never nested.
  */
+import { serialDispatch } from '../core/serial-dispatch.js';
 import { Observable, Subscription, type Subscriber } from 'rxjs';
 import { AthenaError } from '../../errors.js';
 import type { ClassifyRequest } from '../../generated/athena/models.js';
@@ -32,10 +33,8 @@ export function runSession(
 ) {
   const { scheduler } = config;
   let state = initialState(config);
-  const queue: SessionEvent[] = [];
   const calls = new Map<number, Call>();
   let alarm: Subscription | undefined;
-  let running = false;
   let closed = false;
   // Undefined when nothing would record it: every report below is then one branch.
   const telemetry = streamTelemetry(
@@ -45,21 +44,17 @@ export function runSession(
     config.traceImages,
   );
 
+  const handle = serialDispatch<SessionEvent>(
+    (event) => {
+      const result = step(state, event);
+      state = result.state;
+      for (const effect of result.effects) run(effect);
+    },
+    () => closed,
+    () => telemetry?.settle(),
+  );
   function dispatch(event: Incoming): void {
-    queue.push({ ...event, now: scheduler.now() } as SessionEvent);
-    if (running) return;
-    running = true;
-    try {
-      for (let next = queue.shift(); next !== undefined && !closed; next = queue.shift()) {
-        const result = step(state, next);
-        state = result.state;
-        for (const effect of result.effects) run(effect);
-      }
-    } finally {
-      running = false;
-      queue.length = 0;
-      telemetry?.settle();
-    }
+    handle({ ...event, now: scheduler.now() } as SessionEvent);
   }
 
   function run(effect: Effect): void {

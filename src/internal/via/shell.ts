@@ -3,6 +3,7 @@
  * subscription (input, the sockets' messages and closes, one timer on the injected scheduler) and
  * runs the effects it asks for. Events raised while effects run are queued, never nested.
  */
+import { serialDispatch } from '../core/serial-dispatch.js';
 import type { SchedulerLike, Subscriber, Subscription } from 'rxjs';
 import type { Outcome } from '../../model.js';
 import { decodeServerMessage, encodeImageFrame } from '../gateway/protocol.js';
@@ -37,26 +38,20 @@ const OPEN = 1;
 export function runVia(runtime: ViaRuntime, subscriber: Subscriber<Outcome>) {
   const { scheduler } = runtime;
   let state = initialViaState(runtime);
-  const queue: ViaEvent[] = [];
   const sockets = new Map<number, ViaSocket>();
   let alarm: Subscription | undefined;
-  let running = false;
   let closed = false;
 
+  const handle = serialDispatch<ViaEvent>(
+    (event) => {
+      const result = stepVia(state, event);
+      state = result.state;
+      for (const effect of result.effects) run(effect);
+    },
+    () => closed,
+  );
   function dispatch(event: Incoming): void {
-    queue.push({ ...event, now: scheduler.now() } as ViaEvent);
-    if (running) return;
-    running = true;
-    try {
-      for (let next = queue.shift(); next !== undefined && !closed; next = queue.shift()) {
-        const result = stepVia(state, next);
-        state = result.state;
-        for (const effect of result.effects) run(effect);
-      }
-    } finally {
-      running = false;
-      queue.length = 0;
-    }
+    handle({ ...event, now: scheduler.now() } as ViaEvent);
   }
 
   function run(effect: ViaEffect): void {
