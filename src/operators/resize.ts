@@ -12,9 +12,10 @@ export interface ResizeOptions extends Pick<PrepareImageOptions, 'mode' | 'maxPi
   /**
    * Most pixels decoded at once, summed over the images in flight: an image waits while its pixels
    * would take the sum over this, so two 12-megapixel photos are not decoded side by side under a
-   * budget of 16,000,000 while a small one may join a large one. An image over the budget alone
-   * still runs, alone, as does one whose size its header does not tell (formats other than JPEG,
-   * PNG and WebP). Default: no budget, only `concurrency`.
+   * budget of 16,000,000 while a small one may join a large one; smaller images that fit may go
+   * ahead of one waiting for room, 32 times at most. An image over the budget alone still runs,
+   * alone, as does one whose size its header does not tell (formats other than JPEG, PNG and WebP).
+   * Default: no budget, only `concurrency`.
    */
   readonly maxPixelsInFlight?: number;
   /** The preparation; default `prepareImage` (sharp, loaded on first use). For tests. */
