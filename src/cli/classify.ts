@@ -28,6 +28,8 @@ export interface ClassifyCommandOptions {
   maxPixelsInFlight?: number;
   /** Largest file or download read, in bytes; the sources' default (256 MiB) when absent. */
   maxBytes?: number;
+  /** Images read and not yet answered (the sources' window); the sources' default (32) when absent. */
+  window?: number;
   maxInFlight: number;
   batchSize: number;
   quality: number;
@@ -96,6 +98,7 @@ export async function classifyCommand(
     ...telemetry,
     events,
     ...skip,
+    ...(options.window === undefined ? {} : { window: options.window }),
     ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }),
   };
   const source = concat(

@@ -25,7 +25,7 @@ import { explainFatal, formatFatal } from './fatal.js';
 import { resolveInputs } from './input-list.js';
 import { progressMode } from './progress-view.js';
 import { followParent, listenForInterrupts } from './interrupts.js';
-import { CLI_MAX_PIXELS_IN_FLIGHT } from './relaunch.js';
+import { CLI_BATCH_SIZE, CLI_MAX_PIXELS_IN_FLIGHT, CLI_WINDOW, cliConcurrency } from './defaults.js';
 
 // grpc-js logs to stderr on its own (a failed bind, for one); the fatal error explains it instead.
 setLogVerbosity(logVerbosity.NONE);
@@ -144,7 +144,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .addOption(
       new Option('--concurrency <n>', 'images decoded and resized at once')
         .argParser(integer(1, 64))
-        .default(cpuCount(), 'CPU cores'),
+        .default(cliConcurrency(), 'twice the CPU cores'),
     )
     .addOption(
       new Option('--max-pixels-in-flight <n>', 'most pixels decoded at once over the images being resized')
@@ -156,8 +156,9 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       'largest file or download read, in bytes or with k, m, g (default: 256m); larger inputs fail',
       byteSize(1, 2 ** 32),
     )
+    .option('--window <n>', 'images read and not yet answered', integer(1, 10_000), CLI_WINDOW)
     .option('--max-in-flight <n>', 'images sent and not yet answered', integer(1, 10_000), 256)
-    .option('--batch-size <n>', 'images per request', integer(1, 1000), 32)
+    .option('--batch-size <n>', 'images per request', integer(1, 1000), CLI_BATCH_SIZE)
     .option('--quality <n>', 'Brotli quality', integer(0, 11), DEFAULT_BROTLI_QUALITY)
     .addOption(new Option('--resize <mode>', 'preparation mode').choices(['exact', 'fast']).default('exact'))
     .addOption(
@@ -220,6 +221,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
                   ? {}
                   : { maxPixelsInFlight: flags.maxPixelsInFlight as number }),
                 ...(flags.maxBytes === undefined ? {} : { maxBytes: flags.maxBytes as number }),
+                window: flags.window as number,
                 maxInFlight: flags.maxInFlight as number,
                 batchSize: flags.batchSize as number,
                 quality: flags.quality as number,

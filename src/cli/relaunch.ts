@@ -1,9 +1,9 @@
 /**
- * Bounded memory by default for `athena-rx classify`: its default decode pixel budget, the decision
- * to run the command once more in a child process started with glibc malloc tunables (a pure
- * function of argv, environment and C library), and the thin parent that runs that child, passes
- * Ctrl-C and signals on and ends as it ends. Node built-ins only, so the parent stays small: it
- * loads neither sharp nor gRPC.
+ * Bounded memory by default for `athena-rx classify`: the decision to run the command once more in
+ * a child process started with glibc malloc tunables (a pure function of argv, environment and C
+ * library), and the thin parent that runs that child, passes Ctrl-C and signals on and ends as it
+ * ends. Node built-ins only, so the parent stays small: it loads neither sharp nor gRPC. The
+ * command's other memory defaults are in `defaults.ts`.
  */
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
@@ -17,19 +17,14 @@ export const TUNE_MALLOC_ENV = 'ATHENA_RX_TUNE_MALLOC';
 /**
  * The glibc malloc tunables of the child. glibc raises its mmap threshold to the size of every
  * large block freed (up to 32 MiB), so after the first multi-megapixel decode the pixel buffers come
- * from heap arenas whose pages are kept after free; pinned at 128 KiB, each is mmapped and given back
- * when freed. `hugetlb=1` (glibc 2.35 and later, ignored before) maps those buffers with transparent
- * huge pages, which takes back most of the page-fault cost; two arenas keep the small blocks together.
+ * from heap arenas whose pages are kept after free. Pinned at 1 MiB, each pixel buffer is mmapped
+ * and given back when freed, while the many smaller blocks (file reads, compressed images, libvips
+ * tiles) are reused from the arenas; pinned at 128 KiB, their mappings and page faults cost about a
+ * tenth of the throughput. `hugetlb=1` (glibc 2.35 and later, ignored before) maps the large
+ * buffers with transparent huge pages, fewer faults again; two arenas keep the small blocks together.
  */
 export const MALLOC_TUNABLES =
-  'glibc.malloc.mmap_threshold=131072:glibc.malloc.hugetlb=1:glibc.malloc.arena_max=2';
-
-/**
- * `classify`'s default `--max-pixels-in-flight`: one 12-megapixel photo and a few small ones decoded
- * at once, so two large progressive JPEGs (about 140 MB of pixels and coefficients) never decode
- * side by side. The library's `resize` has no budget unless given one.
- */
-export const CLI_MAX_PIXELS_IN_FLIGHT = 16_000_000;
+  'glibc.malloc.mmap_threshold=1048576:glibc.malloc.hugetlb=1:glibc.malloc.arena_max=2';
 
 /** The subcommands that decode images in bulk and so run with the tunables. */
 const TUNED_COMMANDS = new Set(['classify']);
