@@ -40,6 +40,21 @@ function running(pid: number): boolean {
 }
 
 /** Polls `probe` every 25 ms until it gives a value, for at most `ms`. */
+/**
+ * The launcher's child once it runs the command: found as soon as it is forked, its environment
+ * is the launcher's until it has exec'd node again, so wait for the variable the launcher adds.
+ */
+function relaunchedChild(launcher: number): Promise<number> {
+  return waitFor(() => {
+    const child = childrenOf(launcher)[0];
+    try {
+      return child !== undefined && environOf(child).includes('ATHENA_RX_RELAUNCHED=1') ? child : undefined;
+    } catch {
+      return undefined; // gone meanwhile
+    }
+  }, 'relaunched child process');
+}
+
 async function waitFor<T>(probe: () => T | undefined, what: string, ms = 20_000): Promise<T> {
   for (let i = 0; i < ms / 25; i++) {
     const value = probe();
@@ -121,7 +136,7 @@ describe.runIf(process.platform === 'linux')('athena-rx classify with the alloca
     async () => {
       const launcher = track(classifyFromStdin());
       const done = finished(launcher);
-      const child = await waitFor(() => childrenOf(launcher.pid!)[0], 'child process');
+      const child = await relaunchedChild(launcher.pid!);
       started.push(child);
       const childEnv = environOf(child);
       expect(childEnv).toContain('ATHENA_RX_RELAUNCHED=1');
@@ -149,7 +164,7 @@ describe.runIf(process.platform === 'linux')('athena-rx classify with the alloca
     async () => {
       const launcher = track(classifyFromStdin({ GLIBC_TUNABLES: 'glibc.rtld.nns=4' }));
       const done = finished(launcher);
-      const child = await waitFor(() => childrenOf(launcher.pid!)[0], 'child process');
+      const child = await relaunchedChild(launcher.pid!);
       started.push(child);
       const childEnv = environOf(child);
       const at = childEnv.indexOf('GLIBC_TUNABLES=glibc.rtld.nns=4');
@@ -212,7 +227,7 @@ describe.runIf(process.platform === 'linux')('athena-rx classify with the alloca
     async () => {
       const launcher = track(classifyFromStdin());
       const done = finished(launcher);
-      const child = await waitFor(() => childrenOf(launcher.pid!)[0], 'child process');
+      const child = await relaunchedChild(launcher.pid!);
       started.push(child);
       launcher.kill('SIGTERM');
       const run = await done;
@@ -227,7 +242,7 @@ describe.runIf(process.platform === 'linux')('athena-rx classify with the alloca
     async () => {
       const launcher = track(classifyFromStdin());
       const done = finished(launcher);
-      const child = await waitFor(() => childrenOf(launcher.pid!)[0], 'child process');
+      const child = await relaunchedChild(launcher.pid!);
       started.push(child);
       launcher.kill('SIGKILL');
       await done;
