@@ -21,6 +21,8 @@ export interface BenchConfig {
   };
   readonly e2e: { readonly imagesPerRun: number; readonly pairs: number };
   readonly memoryImages: number;
+  /** Section 5's throughput pairs: how many, and the images of each run. */
+  readonly memoryPairs: { readonly pairs: number; readonly images: number };
   readonly transportImages: number;
   readonly server: 'cli' | 'process';
   readonly mode: PrepareMode;
@@ -44,6 +46,7 @@ const SIZES: Record<RunSize, Omit<BenchConfig, 'size' | 'out' | 'corpusDir' | 's
     brotli: { qualities: ALL_QUALITIES, imagesPerQuality: 24, imagesSlow: 3 },
     e2e: { imagesPerRun: 144, pairs: 3 },
     memoryImages: 20_000,
+    memoryPairs: { pairs: 4, images: 1_000 },
     transportImages: 3_000,
     faults: { images: 4_000, scenarios: SCENARIOS },
     telemetry: { images: 240, rounds: 5, lightImages: 2_000 },
@@ -55,6 +58,7 @@ const SIZES: Record<RunSize, Omit<BenchConfig, 'size' | 'out' | 'corpusDir' | 's
     brotli: { qualities: [0, 1, 2, 3, 4, 5, 9], imagesPerQuality: 8, imagesSlow: 1 },
     e2e: { imagesPerRun: 48, pairs: 1 },
     memoryImages: 240,
+    memoryPairs: { pairs: 2, images: 60 },
     transportImages: 500,
     faults: { images: 400, scenarios: SCENARIOS },
     telemetry: { images: 48, rounds: 2, lightImages: 300 },
@@ -67,6 +71,7 @@ const SIZES: Record<RunSize, Omit<BenchConfig, 'size' | 'out' | 'corpusDir' | 's
     brotli: { qualities: [0, 2], imagesPerQuality: 2, imagesSlow: 1 },
     e2e: { imagesPerRun: 8, pairs: 1 },
     memoryImages: 40,
+    memoryPairs: { pairs: 1, images: 16 },
     transportImages: 64,
     // The other scenarios wait out 20 to 40 s faults whatever the size.
     faults: { images: 48, scenarios: ['clean', 'restart-2s', 'global-errors'] },

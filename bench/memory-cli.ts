@@ -10,7 +10,6 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_BROTLI_QUALITY } from '../src/operators/compress.js';
-import { cpuCount } from '../src/internal/core/validate.js';
 import { type MemoryJob, type MemoryResult } from './memory.js';
 import { compiled } from './paths.js';
 import { BENCH_AFFILIATE } from './pipeline.js';
@@ -55,6 +54,16 @@ function procPrivateMb(pid: number): number {
 
 const sum = (values: readonly number[]): number => values.reduce((a, b) => a + b, 0);
 
+/** How a run of the command differs from `classify` with nothing set. */
+export interface CliVariant {
+  /** Options added after the common ones. */
+  readonly args: readonly string[];
+  /** Variables added to the environment (after the settings of the bench's own are left out). */
+  readonly env: Readonly<Record<string, string>>;
+  /** Images decoded at once, for the report. */
+  readonly inFlight: number;
+}
+
 /** Variables that would change what the command does by default; the run leaves them out. */
 const SETTINGS_ENV = /^(GLIBC_TUNABLES|MALLOC_.*|LD_PRELOAD|ATHENA_.*|UV_THREADPOOL_SIZE)$/;
 
@@ -79,6 +88,7 @@ export async function measureCliMemory(
   repoRoot: string,
   job: MemoryJob,
   onLine: (line: string) => void,
+  variant: CliVariant,
 ): Promise<MemoryResult> {
   const dir = await mkdtemp(join(tmpdir(), 'athena-rx-memory-'));
   const list = join(dir, 'inputs.txt');
@@ -86,11 +96,23 @@ export async function measureCliMemory(
     list,
     Array.from({ length: job.images }, (_, i) => job.paths[i % job.paths.length]).join('\n') + '\n',
   );
-  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !SETTINGS_ENV.test(name)));
+  const env = {
+    ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !SETTINGS_ENV.test(name))),
+    ...variant.env,
+  };
   const args = ['classify', '--address', job.address, '--insecure', '--affiliate', BENCH_AFFILIATE];
   const child = spawn(
     process.execPath,
-    [...binArgs(repoRoot), ...args, '--format', 'jsonl', '--no-progress', '--from-file', list],
+    [
+      ...binArgs(repoRoot),
+      ...args,
+      '--format',
+      'jsonl',
+      '--no-progress',
+      '--from-file',
+      list,
+      ...variant.args,
+    ],
     { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let done = 0;
@@ -152,7 +174,7 @@ export async function measureCliMemory(
   const peak = Math.max(...samples.map((s) => s.rssMb));
   const server = samples.map((s) => s.serverRssMb).filter(Number.isFinite);
   return {
-    settings: { mode: 'exact', inFlight: cpuCount(), quality: DEFAULT_BROTLI_QUALITY },
+    settings: { mode: 'exact', inFlight: variant.inFlight, quality: DEFAULT_BROTLI_QUALITY },
     images: job.images,
     wallS,
     imagesPerSecond: done / wallS,

@@ -14,10 +14,16 @@ import {
   type MemoryRun,
 } from './memory.js';
 import { measureCliMemory } from './memory-cli.js';
+import { DEFAULTS_VARIANT, FORMER_ARGS } from './memory-pairs.js';
 
 /** The label of the command's run, which the Targets table judges the default-memory target on. */
 export const CLI_DEFAULTS = 'CLI defaults: `athena-rx classify`, nothing set';
-/** The label of the library's run with every default, the throughput reference. */
+/**
+ * The label of the command with the defaults it had before it bounded its memory (one process, the
+ * allocator as it comes, no pixel budget, a decode per core, the sources' window, batches of 32).
+ */
+export const CLI_FORMER = `CLI former defaults: \`ATHENA_RX_TUNE_MALLOC=0 athena-rx classify ${FORMER_ARGS.join(' ')}\``;
+/** The label of the library's run with every default. */
 export const LIBRARY_DEFAULTS = 'library defaults';
 
 interface Variant {
@@ -37,6 +43,7 @@ export async function runMemoryVariants(
   settings: PipelineSettings,
   section: (name: string, work: () => Promise<MemoryResult>) => Promise<MemoryResult | undefined>,
   log: (line: string) => void,
+  onRun: (runs: readonly MemoryRun[]) => Promise<void> = async () => undefined,
 ): Promise<MemoryRun[]> {
   const bounded: PipelineSettings = {
     ...settings,
@@ -44,7 +51,11 @@ export async function runMemoryVariants(
     window: BOUNDED_WINDOW,
   };
   const variants: Variant[] = [
-    { label: CLI_DEFAULTS, env: {}, run: () => measureCliMemory(repoRoot, { ...job, settings }, log) },
+    {
+      label: CLI_DEFAULTS,
+      env: {},
+      run: () => measureCliMemory(repoRoot, { ...job, settings }, log, DEFAULTS_VARIANT),
+    },
     {
       label: LIBRARY_DEFAULTS,
       env: {},
@@ -65,6 +76,7 @@ export async function runMemoryVariants(
       .map(([k, x]) => `${k}=${x}`)
       .join(' ');
     if (result) runs.push({ label: v.label, env, result });
+    await onRun(runs);
   }
   return runs;
 }

@@ -6,6 +6,7 @@ import { benchClient, deploymentFor, type Tally } from './pipeline.js';
 import { sampleMemory, type MemorySample } from './sampler.js';
 import { procRssMb } from './server.js';
 import { slope } from './stats.js';
+import { MALLOC_TUNABLES } from '../src/cli/relaunch.js';
 
 export interface MemoryResult {
   readonly settings: PipelineSettings;
@@ -124,9 +125,7 @@ export interface MemoryRun {
  * and later, ignored before) take most of the page-fault cost of that back; two arenas instead of
  * one per thread keep the small blocks together.
  */
-export const TUNED_GLIBC: Readonly<Record<string, string>> = {
-  GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=131072:glibc.malloc.hugetlb=1:glibc.malloc.arena_max=2',
-};
+export const TUNED_GLIBC: Readonly<Record<string, string>> = { GLIBC_TUNABLES: MALLOC_TUNABLES };
 
 /** The decode pixel budget of the memory-bounded run: one 12-megapixel photo and a few small ones at once. */
 export const BOUNDED_PIXELS_IN_FLIGHT = 16_000_000;

@@ -4,7 +4,8 @@
  * rows alone into an existing report (`--only memory`).
  */
 import { type MemoryResult } from './memory.js';
-import { CLI_DEFAULTS } from './memory-runs.js';
+import { CLI_DEFAULTS, CLI_FORMER, LIBRARY_DEFAULTS } from './memory-runs.js';
+import { pairRatio } from './memory-pairs.js';
 import { compiled } from './paths.js';
 import { type BenchResults } from './results.js';
 import { checkTargets, FLAT_MB_PER_MIN, type TargetCheck } from './targets.js';
@@ -23,7 +24,7 @@ const table = (head: readonly string[], rows: readonly (readonly string[])[]): s
 export function renderMemory(r: BenchResults): string {
   const runs = r.memory;
   if (!runs || runs.length === 0) return 'Skipped (no corpus, no server or the step failed; see the note).';
-  const lib = runs.find((x) => x.label !== CLI_DEFAULTS)?.result ?? runs[0]!.result;
+  const lib = runs.find((x) => x.label === LIBRARY_DEFAULTS)?.result ?? runs[0]!.result;
   return [
     `Method: ${lib.images} paths, the corpus cycled, against the server process, each run in a fresh process ` +
       "(so the RSS is the run's alone, not what steps 1 to 4 left behind), one after the other. " +
@@ -33,16 +34,18 @@ export function renderMemory(r: BenchResults): string {
       'change its defaults, such as `GLIBC_TUNABLES`, `MALLOC_*` and `ATHENA_*`, are left out of its environment): on ' +
       'glibc Linux it starts itself again in a child with the malloc tunables of `src/cli/relaunch.ts`, and its RSS is ' +
       'the sum over its process tree (launcher and child) read from /proc every second; heap figures are not visible ' +
-      `from outside. "library defaults": the full pipeline of step 4 (mode \`${lib.settings.mode}\`, ` +
+      'from outside. ' +
+      `"library defaults": the full pipeline of step 4 (mode \`${lib.settings.mode}\`, ` +
       `${lib.settings.inFlight} in flight, quality ${lib.settings.quality}) from an async generator through \`fromFiles\`, ` +
       `${compiled ? 'the compiled JavaScript under plain Node, as users run the library' : 'under tsx, whose loader adds about 30 MB'}, ` +
       'every setting as it comes, glibc malloc included, `process.memoryUsage()` sampled every second. ' +
       '"memory-bounded": the deployment docs/flow-control.md describes for memory-limited hosts: ' +
       '`resize({ maxPixelsInFlight })`, a window of 16 with batches of 16 (so one request and its encoded copies are ' +
-      'half the size), and the same glibc tunables as the command. The tunables: the mmap threshold pinned to 128 KiB ' +
+      'half the size), and the same glibc tunables as the command. The tunables: the mmap threshold pinned to 1 MiB ' +
       '(glibc raises it to the size of every large block freed, up to 32 MiB, so after the first multi-megapixel ' +
       'decode the ~30 MB pixel buffers come from heap arenas whose pages it keeps after free; pinned, each is mmapped ' +
-      'and given back when freed), transparent huge pages for those mappings (most of the page-fault cost back) and ' +
+      'and given back when freed, while the many blocks under 1 MiB are reused from the arenas), transparent huge ' +
+      'pages for those mappings (most of the page-fault cost back) and ' +
       `two arenas. "Flat" means a least-squares RSS slope over the second half within ±${FLAT_MB_PER_MIN} MB/min.`,
     '',
     table(
@@ -73,8 +76,34 @@ export function renderMemory(r: BenchResults): string {
         fmt(m.serverPeakRssMb ?? NaN),
       ]),
     ),
+    ...pairsSection(r),
     ...runs.flatMap(({ label, result: m }) => memoryRun(label, m)),
   ].join('\n');
+}
+
+/** The throughput pairs: the command with every default against its former defaults. */
+function pairsSection(r: BenchResults): string[] {
+  const p = r.memoryPairs;
+  if (!p || p.pairs.length === 0) return [];
+  return [
+    '',
+    `Throughput against the command's former defaults: ${CLI_FORMER}, that is one process with the allocator as it ` +
+      'comes, no pixel budget, a decode per core, windows and batches of 32 (the defaults before the command bounded ' +
+      `its memory). ${p.pairs.length} pairs of ${p.images} images, each side a fresh \`athena-rx classify\` as above, ` +
+      "run back to back with the order alternating, so that the machine's drift falls on both sides alike; the " +
+      `ratio is the median over the pairs: **${fmt(pairRatio(p), 2)}x**.`,
+    '',
+    table(
+      ['pair', 'first', 'defaults images/s', 'former defaults images/s', 'ratio'],
+      p.pairs.map((x, i) => [
+        String(i + 1),
+        x.formerFirst ? 'former' : 'defaults',
+        fmt(x.defaults),
+        fmt(x.former),
+        fmt(x.defaults / x.former, 2),
+      ]),
+    ),
+  ];
 }
 
 function memoryRun(label: string, m: MemoryResult): string[] {

@@ -4,6 +4,7 @@ import { type E2eResult } from './e2e.js';
 import { type FaultsResult } from './faults.js';
 import { type MachineInfo } from './machine.js';
 import { type MemoryRun } from './memory.js';
+import { type ThroughputPairs } from './memory-pairs.js';
 import { type PrepareResult } from './prepare.js';
 import { type TelemetryResult } from './telemetry.js';
 import { type TransportResult } from './transport.js';
@@ -34,6 +35,8 @@ export interface BenchResults {
   e2e?: E2eResult;
   /** The memory runs: default allocator first, then the pinned mmap threshold. */
   memory?: MemoryRun[];
+  /** The command with every default against its former defaults, in pairs (section 5). */
+  memoryPairs?: ThroughputPairs;
   transport?: TransportResult;
   /** The fault scenarios (section 8). */
   faults?: FaultsResult;

@@ -16,6 +16,8 @@ import { measureE2e, type PipelineSettings } from './e2e.js';
 import { measureFaults } from './faults.js';
 import { loadAverage, machineInfo } from './machine.js';
 import { runMemoryVariants } from './memory-runs.js';
+import { measureThroughputPairs } from './memory-pairs.js';
+import { type MemoryRun } from './memory.js';
 import { repoRoot } from './paths.js';
 import { measurePrepare } from './prepare.js';
 import { renderFaultsSection, renderReport, renderTelemetrySection } from './report.js';
@@ -61,6 +63,7 @@ async function section<T>(n: number, name: string, work: () => Promise<T>): Prom
   }
 }
 
+const out = extname(config.out) === '' ? `${config.out}.md` : config.out;
 log(
   `${config.size} run${config.only ? ` (${config.only} only)` : ''}, load ${results.loadStart}, writing ${config.out}`,
 );
@@ -78,14 +81,12 @@ if (config.only === undefined || config.only === 'telemetry')
 results.loadEnd = loadAverage();
 results.durationS = (now() - started) / 1000;
 if (results.prepare) (results.prepare as { prepared: Uint8Array[] }).prepared = [];
-const out = extname(config.out) === '' ? `${config.out}.md` : config.out;
 await mkdir(dirname(out), { recursive: true });
 if (config.only === 'faults') {
   const before = await readFile(out, 'utf8').catch(() => '# Performance\n');
   await writeFile(out, spliceFaults(before, renderFaultsSection(results)));
 } else if (config.only === 'memory') {
-  const before = await readFile(out, 'utf8').catch(() => '# Performance\n');
-  await writeFile(out, spliceMemory(before, results));
+  await writeMemoryOnly();
   for (const c of checkTargets(results).filter((c) => /RSS/.test(c.target)))
     log(`${c.status.padEnd(11)} ${c.target}: ${c.measured}`);
 } else if (config.only === 'telemetry') {
@@ -107,8 +108,9 @@ if (config.only === 'faults') {
 }
 for (const v of results.faults ? faultVerdicts(results.faults) : [])
   log(`${v.status.padEnd(11)} ${v.target}: ${v.measured}`);
-// Section 10 spawns a server, Redis and five CLI processes: full runs and `--only scale-out` only.
-if (config.size === 'full' || config.only === 'scale-out') await scaleOutSection(out);
+// Section 10 spawns a server, Redis and five CLI processes: whole full runs and `--only scale-out` only.
+if ((config.size === 'full' && config.only === undefined) || config.only === 'scale-out')
+  await scaleOutSection(out);
 log(`wrote ${out} in ${((now() - started) / 60_000).toFixed(1)} min; load ${loadAverage()}`);
 
 /** Section 10: classify against one and two queue workers, spliced into the report at `path`. */
@@ -235,8 +237,36 @@ async function memorySection(
     serverPid: server.pid,
     images: config.memoryImages,
   };
-  const runs = await runMemoryVariants(repoRoot, job, settings, (name, work) => section(5, name, work), log);
+  // After the command's run, the throughput pairs; with `--only memory` the section is written after
+  // every run, so a long run stopped midway still leaves what it measured.
+  const onRun = async (runs: readonly MemoryRun[]): Promise<void> => {
+    if (runs.length > 0) results.memory = [...runs];
+    if (results.memoryPairs === undefined) {
+      const { pairs, images } = config.memoryPairs;
+      const measured = await section(5, `throughput pairs, ${pairs} x 2 runs of ${images} images`, () =>
+        measureThroughputPairs(repoRoot, job, settings, pairs, images, log),
+      );
+      if (measured) results.memoryPairs = measured;
+    }
+    if (config.only === 'memory') await writeMemoryOnly();
+  };
+  const runs = await runMemoryVariants(
+    repoRoot,
+    job,
+    settings,
+    (name, work) => section(5, name, work),
+    log,
+    onRun,
+  );
   if (runs.length > 0) results.memory = runs;
+}
+
+/** `--only memory`: section 5 as measured so far, spliced into the report. */
+async function writeMemoryOnly(): Promise<void> {
+  results.loadEnd = loadAverage();
+  await mkdir(dirname(out), { recursive: true });
+  const before = await readFile(out, 'utf8').catch(() => '# Performance\n');
+  await writeFile(out, spliceMemory(before, results));
 }
 
 /** `--only memory`: the corpus, a server process and section 5 alone. */
