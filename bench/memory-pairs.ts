@@ -6,6 +6,7 @@
 import { type PipelineSettings } from './e2e.js';
 import { measureCliMemory, type CliVariant } from './memory-cli.js';
 import { type MemoryJob } from './memory.js';
+import { median } from './stats.js';
 import { cliConcurrency } from '../src/cli/defaults.js';
 import { TUNE_MALLOC_ENV } from '../src/cli/relaunch.js';
 import { cpuCount } from '../src/internal/core/validate.js';
@@ -34,6 +35,9 @@ export const FORMER_ARGS: readonly string[] = [
   '32',
 ];
 
+/** How the report names the former defaults: the command line that gives them back. */
+export const CLI_FORMER = `CLI former defaults: \`ATHENA_RX_TUNE_MALLOC=0 athena-rx classify ${FORMER_ARGS.join(' ')}\``;
+
 export const DEFAULTS_VARIANT: CliVariant = { args: [], env: {}, inFlight: cliConcurrency() };
 export const FORMER_VARIANT: CliVariant = {
   args: FORMER_ARGS,
@@ -58,15 +62,11 @@ export async function measureThroughputPairs(
   const measured: ThroughputPair[] = [];
   for (let i = 0; i < pairs; i++) {
     const formerFirst = i % 2 === 1;
-    let defaults: number;
-    let former: number;
-    if (formerFirst) {
-      former = await run(FORMER_VARIANT);
-      defaults = await run(DEFAULTS_VARIANT);
-    } else {
-      defaults = await run(DEFAULTS_VARIANT);
-      former = await run(FORMER_VARIANT);
-    }
+    const order = formerFirst ? [FORMER_VARIANT, DEFAULTS_VARIANT] : [DEFAULTS_VARIANT, FORMER_VARIANT];
+    const speeds = new Map<CliVariant, number>();
+    for (const variant of order) speeds.set(variant, await run(variant));
+    const defaults = speeds.get(DEFAULTS_VARIANT)!;
+    const former = speeds.get(FORMER_VARIANT)!;
     log(`   pair ${i + 1}: defaults ${defaults.toFixed(1)}, former ${former.toFixed(1)} images/s`);
     measured.push({ defaults, former, formerFirst });
   }
@@ -75,7 +75,5 @@ export async function measureThroughputPairs(
 
 /** The median over the pairs of defaults / former. */
 export function pairRatio(p: ThroughputPairs): number {
-  const ratios = p.pairs.map((x) => x.defaults / x.former).sort((a, b) => a - b);
-  const mid = Math.floor(ratios.length / 2);
-  return ratios.length % 2 === 1 ? ratios[mid]! : (ratios[mid - 1]! + ratios[mid]!) / 2;
+  return median(p.pairs.map((x) => x.defaults / x.former));
 }

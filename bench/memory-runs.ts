@@ -14,15 +14,10 @@ import {
   type MemoryRun,
 } from './memory.js';
 import { measureCliMemory } from './memory-cli.js';
-import { DEFAULTS_VARIANT, FORMER_ARGS } from './memory-pairs.js';
+import { DEFAULTS_VARIANT } from './memory-pairs.js';
 
 /** The label of the command's run, which the Targets table judges the default-memory target on. */
 export const CLI_DEFAULTS = 'CLI defaults: `athena-rx classify`, nothing set';
-/**
- * The label of the command with the defaults it had before it bounded its memory (one process, the
- * allocator as it comes, no pixel budget, a decode per core, the sources' window, batches of 32).
- */
-export const CLI_FORMER = `CLI former defaults: \`ATHENA_RX_TUNE_MALLOC=0 athena-rx classify ${FORMER_ARGS.join(' ')}\``;
 /** The label of the library's run with every default. */
 export const LIBRARY_DEFAULTS = 'library defaults';
 
@@ -34,7 +29,7 @@ interface Variant {
 
 /**
  * Runs the three variants one after another, each through `section` (which records a failure
- * instead of throwing), and gives the runs that finished. The command runs first: it is the one
+ * instead of throwing), and hands `onRun` the runs finished so far after each. The command runs first: it is the one
  * the issue's target is about, and it starts from the built `dist/` as it is when the run begins.
  */
 export async function runMemoryVariants(
@@ -43,8 +38,8 @@ export async function runMemoryVariants(
   settings: PipelineSettings,
   section: (name: string, work: () => Promise<MemoryResult>) => Promise<MemoryResult | undefined>,
   log: (line: string) => void,
-  onRun: (runs: readonly MemoryRun[]) => Promise<void> = async () => undefined,
-): Promise<MemoryRun[]> {
+  onRun: (runs: readonly MemoryRun[]) => Promise<void>,
+): Promise<void> {
   const bounded: PipelineSettings = {
     ...settings,
     maxPixelsInFlight: BOUNDED_PIXELS_IN_FLIGHT,
@@ -78,5 +73,4 @@ export async function runMemoryVariants(
     if (result) runs.push({ label: v.label, env, result });
     await onRun(runs);
   }
-  return runs;
 }

@@ -4,8 +4,8 @@
  * rows alone into an existing report (`--only memory`).
  */
 import { type MemoryResult } from './memory.js';
-import { CLI_DEFAULTS, CLI_FORMER, LIBRARY_DEFAULTS } from './memory-runs.js';
-import { pairRatio } from './memory-pairs.js';
+import { CLI_DEFAULTS, LIBRARY_DEFAULTS } from './memory-runs.js';
+import { CLI_FORMER, pairRatio } from './memory-pairs.js';
 import { compiled } from './paths.js';
 import { type BenchResults } from './results.js';
 import { checkTargets, FLAT_MB_PER_MIN, type TargetCheck } from './targets.js';

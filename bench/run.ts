@@ -239,9 +239,11 @@ async function memorySection(
   };
   // After the command's run, the throughput pairs; with `--only memory` the section is written after
   // every run, so a long run stopped midway still leaves what it measured.
+  let pairsTried = false;
   const onRun = async (runs: readonly MemoryRun[]): Promise<void> => {
     if (runs.length > 0) results.memory = [...runs];
-    if (results.memoryPairs === undefined) {
+    if (!pairsTried) {
+      pairsTried = true;
       const { pairs, images } = config.memoryPairs;
       const measured = await section(5, `throughput pairs, ${pairs} x 2 runs of ${images} images`, () =>
         measureThroughputPairs(repoRoot, job, settings, pairs, images, log),
@@ -250,15 +252,7 @@ async function memorySection(
     }
     if (config.only === 'memory') await writeMemoryOnly();
   };
-  const runs = await runMemoryVariants(
-    repoRoot,
-    job,
-    settings,
-    (name, work) => section(5, name, work),
-    log,
-    onRun,
-  );
-  if (runs.length > 0) results.memory = runs;
+  await runMemoryVariants(repoRoot, job, settings, (name, work) => section(5, name, work), log, onRun);
 }
 
 /** `--only memory`: section 5 as measured so far, spliced into the report. */
