@@ -4,7 +4,6 @@
  * started again on the same port.
  */
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { scriptArgs } from './paths.js';
 
@@ -20,19 +19,6 @@ export interface FaultServer {
   readonly exited: Promise<void>;
   /** Ends the process (resumed first if stopped), SIGKILL after 5 s. */
   stop(): Promise<void>;
-}
-
-/** A loopback port free right now, for a server that must come back on the same port. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 /** Starts the server on `port` of 127.0.0.1; rejects when it does not listen within 20 s. */

@@ -8,7 +8,8 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type FaultJob, type FaultRun } from './faults-client.js';
-import { freePort, startFaultServer, type FaultServer } from './fault-server.js';
+import { startFaultServer, type FaultServer } from './fault-server.js';
+import { freeLoopbackPort } from '../spec/support/http-server.js';
 import { scriptArgs } from './paths.js';
 import { deploymentFor } from './pipeline.js';
 
@@ -87,7 +88,7 @@ export async function measureFaults(
   names: readonly ScenarioName[],
   log: (line: string) => void,
 ): Promise<FaultsResult> {
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   const startedAt = new Date().toISOString();
   const scenarios: ScenarioResult[] = [];
   for (const name of names) {

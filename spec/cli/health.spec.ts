@@ -1,25 +1,23 @@
-import { createServer as createHttpServer, type Server } from 'node:http';
-import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAthenaServer, type AthenaServer } from '../../src/testing/index.js';
 import type { HealthReport } from '../../src/transport/health.js';
 import { runCli } from '../support/cli.js';
+import { freeLoopbackPort, listenOnLoopback, type LoopbackServer } from '../support/http-server.js';
 
 describe('athena-rx health (built binary)', () => {
   let faulty: AthenaServer;
-  let tokenEndpoint: Server;
+  let tokenEndpoint: LoopbackServer;
 
   beforeAll(async () => {
     faulty = await startAthenaServer({ faults: { errorRate: 1 } });
-    tokenEndpoint = createHttpServer((_request, response) => {
+    tokenEndpoint = await listenOnLoopback((_request, response) => {
       response.writeHead(500, { 'content-type': 'text/plain' });
       response.end('token service broken');
     });
-    await new Promise<void>((resolve) => tokenEndpoint.listen(0, '127.0.0.1', resolve));
   });
   afterAll(async () => {
     await faulty?.close();
-    await new Promise<void>((resolve) => tokenEndpoint.close(() => resolve()));
+    await tokenEndpoint?.close();
   });
 
   it('exits 0 and prints each part for a healthy service (--local, --deep)', async () => {
@@ -33,10 +31,7 @@ describe('athena-rx health (built binary)', () => {
   });
 
   it('exits 1 when nothing listens at the address, naming UNAVAILABLE', async () => {
-    const probe = createNetServer();
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-    const { port } = probe.address() as AddressInfo;
-    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const port = await freeLoopbackPort();
     const run = await runCli(['health', '--insecure', '--address', `127.0.0.1:${port}`, '--format', 'json']);
     expect(run.code).toBe(1);
     const report = JSON.parse(run.stdout) as HealthReport;
@@ -61,7 +56,7 @@ describe('athena-rx health (built binary)', () => {
     const run = await runCli(['health', '--insecure', '--address', faulty.address, '--timeout', '5000'], {
       ATHENA_CLIENT_ID: 'health',
       ATHENA_CLIENT_SECRET: secret,
-      ATHENA_TOKEN_URL: `http://127.0.0.1:${(tokenEndpoint.address() as AddressInfo).port}/oauth/token`,
+      ATHENA_TOKEN_URL: `${tokenEndpoint.base}/oauth/token`,
     });
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/unhealthy/);

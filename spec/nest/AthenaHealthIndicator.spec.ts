@@ -1,5 +1,4 @@
 import 'reflect-metadata';
-import { type AddressInfo, createServer } from 'node:net';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AthenaModule } from '../../src/nest/AthenaModule.js';
@@ -7,6 +6,7 @@ import { AthenaHealthIndicator, type AthenaHealthCheckError } from '../../src/ne
 import { startAthenaServer, type AthenaServer } from '../../src/testing/server.js';
 import { staticToken } from '../../src/transport/staticToken.js';
 import type { AthenaClientOptions } from '../../src/transport/AthenaClient.js';
+import { freeLoopbackPort } from '../support/http-server.js';
 
 const TOKEN = 'nest-health-token';
 let server: AthenaServer;
@@ -52,10 +52,7 @@ describe('AthenaHealthIndicator in a Nest testing module', () => {
   });
 
   it('reports down without throwing when nothing listens, and assertHealthy throws with causes', async () => {
-    const probe = createServer();
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-    const { port } = probe.address() as AddressInfo;
-    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const port = await freeLoopbackPort();
     const indicator = await indicatorFor({ address: `127.0.0.1:${port}` });
 
     const result = await indicator.isHealthy('grpc');

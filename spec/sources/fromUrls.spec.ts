@@ -1,12 +1,12 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { VirtualTimeScheduler } from 'rxjs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ItemFailure, ItemOrFailure } from '../../src/model.js';
 import { fromUrls, type FetchLike } from '../../src/sources/fromUrls.js';
 import { collect, summary, ticks, waitFor } from './helpers.js';
+import { listenOnLoopback, type LoopbackServer } from '../support/http-server.js';
 
-let server: Server;
+let server: LoopbackServer;
 let base: string;
 const hits = new Map<string, number>();
 let closedEarly = 0;
@@ -38,14 +38,10 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
 }
 
 beforeAll(async () => {
-  server = createServer(handle);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await listenOnLoopback(handle);
+  base = server.base;
 });
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-});
+afterAll(() => server.close());
 beforeEach(() => {
   hits.clear();
   closedEarly = 0;

@@ -5,12 +5,11 @@
  * Chromium the tests are skipped, except in CI, where one failing test says so.
  */
 import { existsSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import { type AddressInfo } from 'node:net';
 import { extname, relative } from 'node:path';
 import { build } from 'esbuild';
 import { chromium, type Browser } from 'playwright-core';
 import { describe, it } from 'vitest';
+import { listenOnLoopback } from './http-server.js';
 
 /** Debian's Chromium, as `.ci/run` installs it. */
 export const CHROMIUM = process.env['ATHENA_CHROMIUM'] ?? '/usr/bin/chromium';
@@ -96,7 +95,7 @@ export interface ServedPage {
 /** Serves `files` on a loopback port (404 for anything else); `url` is the root. */
 export async function servePage(files: PageFiles): Promise<ServedPage> {
   const served: PageFiles = { ...files };
-  const server: Server = createServer((request, response) => {
+  const { base, close } = await listenOnLoopback((request, response) => {
     const path =
       decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname.slice(1)) || 'index.html';
     const body = served[path];
@@ -107,17 +106,7 @@ export async function servePage(files: PageFiles): Promise<ServedPage> {
     const type = TYPES[extname(path)] ?? 'application/octet-stream';
     response.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' }).end(body);
   });
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/`,
-    files: served,
-    close: () =>
-      new Promise<void>((done) => {
-        server.closeAllConnections();
-        server.close(() => done());
-      }),
-  };
+  return { url: `${base}/`, files: served, close };
 }
 
 /** An HTML page that loads `script` (a module) and nothing else. */

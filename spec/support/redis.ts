@@ -5,10 +5,11 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, connect as tcpConnect } from 'node:net';
+import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe } from 'vitest';
+import { freeLoopbackPort } from './http-server.js';
 
 const live = new Set<ChildProcess>();
 let hooked = false;
@@ -26,17 +27,6 @@ export interface RedisProcess {
   /** `INFO commandstats`: calls by command name (lower case). */
   commandCalls(): Promise<Record<string, number>>;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function reachable(port: number): Promise<boolean> {
@@ -74,7 +64,7 @@ export async function startRedis(options: { password?: string } = {}): Promise<R
     });
   }
   const dir = mkdtempSync(join(tmpdir(), 'athena-redis-'));
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   const args = [
     '--save',
     '',

@@ -1,5 +1,3 @@
-import { createServer as createHttpServer, type Server } from 'node:http';
-import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { NEVER, VirtualTimeScheduler, firstValueFrom, of, throwError } from 'rxjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AthenaError } from '../../src/errors.js';
@@ -9,6 +7,7 @@ import { AthenaClient, type AthenaClientOptions } from '../../src/transport/Athe
 import { clientCredentials } from '../../src/transport/clientCredentials.js';
 import { checkHealth, type HealthCheckTarget, type HealthReport } from '../../src/transport/health.js';
 import { staticToken } from '../../src/transport/staticToken.js';
+import { freeLoopbackPort, listenOnLoopback } from '../support/http-server.js';
 import { startOidcProvider, type OidcProviderHandle } from '../support/oidc.js';
 
 const TOKEN = 'health-spec-token';
@@ -24,15 +23,6 @@ const client = (options: AthenaClientOptions) => {
 };
 const check = (target: HealthCheckTarget, deep = false): Promise<HealthReport> =>
   firstValueFrom(checkHealth(target, { deep, timeoutMs: 15_000 }));
-
-/** A port that was free a moment ago and that nothing listens on now. */
-async function deadPort(): Promise<number> {
-  const probe = createNetServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
 
 beforeAll(async () => {
   auth = await startOidcProvider({ accessTokenTtlSec: 60 });
@@ -86,15 +76,14 @@ describe('checkHealth against the embedded server', () => {
   });
 
   it('reports the token endpoint down (HTTP 500) while the channel is up, without the secret', async () => {
-    const failing: Server = createHttpServer((_request, response) => {
+    const failing = await listenOnLoopback((_request, response) => {
       response.writeHead(500, { 'content-type': 'text/plain' });
       response.end('token service broken');
     });
-    await new Promise<void>((resolve) => failing.listen(0, '127.0.0.1', resolve));
-    servers.push({ close: () => new Promise<void>((resolve) => failing.close(() => resolve())) });
+    servers.push(failing);
     const secret = 'health-spec-client-secret-value';
     const credentials = clientCredentials({
-      tokenUrl: `http://127.0.0.1:${(failing.address() as AddressInfo).port}/oauth/token`,
+      tokenUrl: `${failing.base}/oauth/token`,
       clientId: 'health',
       clientSecret: secret,
       retry: { maxAttempts: 1 },
@@ -121,7 +110,7 @@ describe('checkHealth against the embedded server', () => {
   });
 
   it('reports a service nobody listens on as the connection down, and skips the deep check', async () => {
-    const report = await check(client({ address: `127.0.0.1:${await deadPort()}` }), true);
+    const report = await check(client({ address: `127.0.0.1:${await freeLoopbackPort()}` }), true);
     expect(report.healthy).toBe(false);
     expect(report.connection).toMatchObject({ status: 'down', code: 'UNAVAILABLE' });
     expect(report.classify).toMatchObject({ status: 'skipped' });

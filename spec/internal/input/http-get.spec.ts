@@ -1,9 +1,9 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ItemOrFailure } from '../../../src/model.js';
 import { fromUrls, type FetchLike } from '../../../src/sources/fromUrls.js';
 import { collect, summary, waitFor } from '../../sources/helpers.js';
+import { listenOnLoopback, writeEndless, type LoopbackServer } from '../../support/http-server.js';
 import { jpegHead } from '../../support/image-heads.js';
 
 const SIGNATURE = 'Sig5ecretXYZ0123456789abcdef';
@@ -11,31 +11,20 @@ const CHUNK = 64 * 1024;
 /** Most bytes any endless answer writes: a bound on the loop, far above every cap used here. */
 const ENDLESS_BOUND = 512 * 1024 * 1024;
 
-let server: Server;
+let server: LoopbackServer;
 let base: string;
 let written = new Map<string, number>();
 let closed = new Set<string>();
 let requests = 0;
 
-/** Writes `first`, then zeros, chunk by chunk under backpressure, until the client goes away. */
+/** The endless answer at `path`: what it wrote is in `written`, its closing in `closed`. */
 function endless(path: string, res: ServerResponse, first: Uint8Array): void {
-  res.writeHead(200, { 'content-type': 'image/jpeg' });
-  let sent = 0;
-  const zeros = Buffer.alloc(CHUNK);
   res.on('close', () => closed.add(path));
-  const pump = (): void => {
-    while (!res.destroyed && sent < ENDLESS_BOUND) {
-      const chunk = sent === 0 ? Buffer.from(first) : zeros;
-      sent += chunk.byteLength;
-      written.set(path, sent);
-      if (!res.write(chunk)) {
-        res.once('drain', pump);
-        return;
-      }
-    }
-    if (!res.destroyed) res.end();
-  };
-  pump();
+  writeEndless(res, first, {
+    bound: ENDLESS_BOUND,
+    chunkBytes: CHUNK,
+    onSent: (sent) => written.set(path, sent),
+  });
 }
 
 function handle(req: IncomingMessage, res: ServerResponse): void {
@@ -58,14 +47,10 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
 }
 
 beforeAll(async () => {
-  server = createServer(handle);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await listenOnLoopback(handle);
+  base = server.base;
 });
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-});
+afterAll(() => server.close());
 beforeEach(() => {
   written = new Map();
   closed = new Set();

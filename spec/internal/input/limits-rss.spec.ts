@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listenOnLoopback, writeEndless, type LoopbackServer } from '../../support/http-server.js';
 import { jpegHead } from '../../support/image-heads.js';
 
 const repoRoot = resolve(import.meta.dirname, '..', '..', '..');
@@ -51,28 +51,12 @@ process.stdout.write(JSON.stringify({ baseline, peak, results }));
 `;
 
 let dir: string;
-let server: Server;
+let server: LoopbackServer | undefined;
 let base: string;
 const open = new Set<ServerResponse>();
 
-/** Writes `first`, then zeros under backpressure, until the client hangs up (or the bound). */
-function endless(res: ServerResponse, first: Uint8Array): void {
-  res.writeHead(200, { 'content-type': 'image/jpeg' });
-  const zeros = Buffer.alloc(256 * 1024);
-  let sent = 0;
-  const pump = (): void => {
-    while (!res.destroyed && sent < ENDLESS_BOUND) {
-      const chunk = sent === 0 ? Buffer.from(first) : zeros;
-      sent += chunk.byteLength;
-      if (!res.write(chunk)) {
-        res.once('drain', pump);
-        return;
-      }
-    }
-    if (!res.destroyed) res.end();
-  };
-  pump();
-}
+const endless = (res: ServerResponse, first: Uint8Array): void =>
+  writeEndless(res, first, { bound: ENDLESS_BOUND, chunkBytes: 256 * 1024 });
 
 function handle(req: IncomingMessage, res: ServerResponse): void {
   open.add(res);
@@ -91,15 +75,13 @@ beforeAll(async () => {
   await truncate(join(dir, 'zeros.jpg'), GB);
   await writeFile(join(dir, 'small.jpg'), jpegHead(10, 10, 4096));
   await writeFile(join(dir, 'child.mts'), script);
-  server = createServer(handle);
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await listenOnLoopback(handle);
+  base = server.base;
 });
 
 afterAll(async () => {
   for (const res of open) res.destroy();
-  server?.closeAllConnections();
-  await new Promise<void>((done) => (server ? server.close(() => done()) : done()));
+  await server?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 

@@ -1,8 +1,7 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT, type CryptoKey, type JWK } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { jwtVerifier, type JwtVerifierOptions } from '../../../src/testing/jwtVerifier.js';
+import { listenOnLoopback } from '../../support/http-server.js';
 
 const ISSUER = 'https://crispthinking.auth0.com/';
 const AUDIENCE = 'crisp-athena-live';
@@ -75,19 +74,16 @@ describe('jwtVerifier', () => {
   });
 
   it('fetches a remote key set, and rejects (rather than says false) when it cannot', async () => {
-    const server = createServer((_request, response) => {
+    const server = await listenOnLoopback((_request, response) => {
       response.setHeader('content-type', 'application/json');
       response.end(JSON.stringify({ keys: [publicJwk] }));
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
-    const jwksUrl = `http://127.0.0.1:${port}/jwks`;
+    const jwksUrl = `${server.base}/jwks`;
     try {
       const remote = jwtVerifier({ jwksUrl, issuer: ISSUER, audience: AUDIENCE });
       expect(await remote(await sign())).toBe(true);
     } finally {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
+      await server.close();
     }
     const unreachable = jwtVerifier({ jwksUrl, issuer: ISSUER, audience: AUDIENCE });
     await expect(unreachable(await sign())).rejects.toThrow();
