@@ -2,19 +2,13 @@
  * Section 11 of the report, browser preparation: its tables, its lines in the Targets table, and
  * the splice that writes them into an existing report (`--only browser`, and after a full run).
  */
+import { replaceSection, table } from './markdown.js';
 import { type BrowserResult } from './browser.js';
 import { fmt } from './stats.js';
 
 export const BROWSER_HEADING = '## 11. Browser preparation';
 /** The Targets rows of this section start with this (and no other line of the report does). */
 const TARGET_PREFIX = '| in the browser, ';
-
-const table = (head: readonly string[], rows: readonly (readonly string[])[]): string =>
-  [
-    `| ${head.join(' | ')} |`,
-    `|${head.map(() => '---').join('|')}|`,
-    ...rows.map((r) => `| ${r.join(' | ')} |`),
-  ].join('\n');
 
 /** The section's text; `failure` instead when the measurement did not run. */
 export function renderBrowserSection(
@@ -95,13 +89,7 @@ export function browserTargetRows(result: BrowserResult | undefined): string[] {
 
 /** `report` with the section (replaced, or appended) and its Targets rows (replaced, or added). */
 export function spliceBrowser(report: string, section: string, targetRows: readonly string[]): string {
-  let text = report;
-  const start = text.indexOf(`\n${BROWSER_HEADING}\n`);
-  if (start < 0) text = `${text.trimEnd()}\n\n${section.trim()}\n`;
-  else {
-    const next = text.indexOf('\n## ', start + 1);
-    text = `${text.slice(0, start)}\n${section.trim()}\n${next < 0 ? '' : text.slice(next)}`;
-  }
+  const text = replaceSection(report, BROWSER_HEADING, section);
   const lines = text.split('\n').filter((line) => !line.startsWith(TARGET_PREFIX));
   const targets = lines.indexOf('## Targets');
   if (targets < 0) return lines.join('\n');

@@ -2,6 +2,7 @@
  * Section 8 of the report, the fault scenarios: their table, what happened in each, the targets'
  * verdict, and the splice that writes this section alone into an existing report (`--only faults`).
  */
+import { replaceSection, table } from './markdown.js';
 import { faultPoint, type FaultsResult, type ScenarioName, type ScenarioResult } from './faults.js';
 import { type FaultRun } from './faults-client.js';
 import { type MachineInfo } from './machine.js';
@@ -30,13 +31,6 @@ interface Verdict {
   readonly status: Status;
   readonly measured: string;
 }
-
-const table = (head: readonly string[], rows: readonly (readonly string[])[]): string =>
-  [
-    `| ${head.join(' | ')} |`,
-    `|${head.map(() => '---').join('|')}|`,
-    ...rows.map((r) => `| ${r.join(' | ')} |`),
-  ].join('\n');
 
 const failedText = (r: FaultRun): string =>
   Object.entries(r.failedByStage)
@@ -186,9 +180,5 @@ function details(actions: ScenarioResult['actions'], r: FaultRun | undefined): s
 
 /** Puts `section` (heading and body) in place of the report's section 8, or at its end when it has none. */
 export function spliceFaults(report: string, section: string): string {
-  const start = report.indexOf(`\n${FAULTS_HEADING}\n`);
-  if (start < 0) return `${report.trimEnd()}\n\n${section.trim()}\n`;
-  const next = report.indexOf('\n## ', start + 1);
-  const rest = next < 0 ? '' : report.slice(next);
-  return `${report.slice(0, start)}\n${section.trim()}\n${rest}`;
+  return replaceSection(report, FAULTS_HEADING, section);
 }

@@ -3,6 +3,7 @@
  * breakdown at the peak and its samples, and the splice that writes this section and its Targets
  * rows alone into an existing report (`--only memory`).
  */
+import { replaceSection, table } from './markdown.js';
 import { type MemoryResult } from './memory.js';
 import { CLI_DEFAULTS, LIBRARY_DEFAULTS } from './memory-runs.js';
 import { CLI_FORMER, pairRatio } from './memory-pairs.js';
@@ -12,13 +13,6 @@ import { checkTargets, FLAT_MB_PER_MIN, type TargetCheck } from './targets.js';
 import { fmt, sparkline } from './stats.js';
 
 export const MEMORY_HEADING = '## 5. Memory over a long run';
-
-const table = (head: readonly string[], rows: readonly (readonly string[])[]): string =>
-  [
-    `| ${head.join(' | ')} |`,
-    `|${head.map(() => '---').join('|')}|`,
-    ...rows.map((r) => `| ${r.join(' | ')} |`),
-  ].join('\n');
 
 /** The body of section 5. */
 export function renderMemory(r: BenchResults): string {
@@ -174,13 +168,7 @@ export function spliceMemory(report: string, r: BenchResults): string {
     `Written alone by \`npm run bench -- --only memory\` on ${r.startedAt}; load average (1, 5, 15 min) ` +
     `${r.loadStart} at the start, ${r.loadEnd} at the end.`;
   const section = `${MEMORY_HEADING}\n\n${when}\n\n${renderMemory(r).trim()}${notes(r)}`;
-  let out: string;
-  const start = report.indexOf(`\n${MEMORY_HEADING}\n`);
-  if (start < 0) out = `${report.trimEnd()}\n\n${section}\n`;
-  else {
-    const next = report.indexOf('\n## ', start + 1);
-    out = `${report.slice(0, start)}\n${section}\n${next < 0 ? '' : report.slice(next)}`;
-  }
+  const out = replaceSection(report, MEMORY_HEADING, section);
   const rows = checkTargets(r)
     .filter((c) => isMemoryTarget(c.target))
     .map(targetRow);

@@ -1,4 +1,5 @@
 /** Section 10 of docs/performance.md (scale-out), and its splicing into an existing report. */
+import { replaceSection } from './markdown.js';
 import { CHUNK_SIZE, type ScaleOutResults } from './scale-out.js';
 
 export const SCALE_OUT_HEADING = '## 10. Scale-out';
@@ -31,9 +32,5 @@ export function renderScaleOutSection(results: ScaleOutResults | undefined, cont
 
 /** `report` with its scale-out section replaced by `section`, or `section` appended. */
 export function spliceScaleOut(report: string, section: string): string {
-  const start = report.indexOf(`\n${SCALE_OUT_HEADING}\n`);
-  if (start < 0) return `${report.trimEnd()}\n\n${section.trim()}\n`;
-  const next = report.indexOf('\n## ', start + 1);
-  const rest = next < 0 ? '' : report.slice(next);
-  return `${report.slice(0, start)}\n${section.trim()}\n${rest}`;
+  return replaceSection(report, SCALE_OUT_HEADING, section);
 }

@@ -3,6 +3,7 @@
  * splices that write this section and its Targets line alone into an existing report
  * (`--only telemetry`).
  */
+import { replaceSection, table } from './markdown.js';
 import { type MachineInfo } from './machine.js';
 import { BATCH_SIZE, BATCH_WAIT_MS } from './pipeline.js';
 import { fmt } from './stats.js';
@@ -21,13 +22,6 @@ const LABEL: Record<TelemetryVariant, string> = {
 };
 
 const pct = (x: number): string => `${x >= 0 ? '+' : ''}${fmt(x * 100, 1)}%`;
-
-const table = (head: readonly string[], rows: readonly (readonly string[])[]): string =>
-  [
-    `| ${head.join(' | ')} |`,
-    `|${head.map(() => '---').join('|')}|`,
-    ...rows.map((r) => `| ${r.join(' | ')} |`),
-  ].join('\n');
 
 /** What `variant`'s telemetry adds, as a fraction of the whole pipeline's CPU per image with it off. */
 export function addedShare(t: TelemetryResult, variant: 'stream' | 'image'): number {
@@ -159,11 +153,7 @@ export function renderTelemetry(t: TelemetryResult | undefined, machine: Machine
 
 /** Puts `section` (heading and body) in place of the report's section 9, or at its end when it has none. */
 export function spliceTelemetry(report: string, section: string): string {
-  const start = report.indexOf(`\n${TELEMETRY_HEADING}\n`);
-  if (start < 0) return `${report.trimEnd()}\n\n${section.trim()}\n`;
-  const next = report.indexOf('\n## ', start + 1);
-  const rest = next < 0 ? '' : report.slice(next);
-  return `${report.slice(0, start)}\n${section.trim()}\n${rest}`;
+  return replaceSection(report, TELEMETRY_HEADING, section);
 }
 
 /** Puts the Targets line of section 9 in place of the one the Targets table has, or last in that table. */

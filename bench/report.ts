@@ -1,3 +1,4 @@
+import { table } from './markdown.js';
 import { type BrotliRow } from './brotli.js';
 import { type E2eResult } from './e2e.js';
 import { compiled } from './paths.js';
@@ -24,13 +25,6 @@ export const SECTIONS = [
   FAULTS_HEADING,
   TELEMETRY_HEADING,
 ] as const;
-
-const table = (head: readonly string[], rows: readonly (readonly string[])[]): string =>
-  [
-    `| ${head.join(' | ')} |`,
-    `|${head.map(() => '---').join('|')}|`,
-    ...rows.map((r) => `| ${r.join(' | ')} |`),
-  ].join('\n');
 
 /** Renders the report as Markdown. */
 export function renderReport(r: BenchResults): string {
