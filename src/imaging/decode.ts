@@ -33,6 +33,7 @@ import { jpegSegments, readImageHeader, type ImageHeader } from './header.js';
 import {
   asDecodeError,
   assertPixelCount,
+  releaseSamples,
   samplesLayout,
   throwIfAborted,
   type DecodedPixels,
@@ -87,7 +88,15 @@ export async function decodePixels(bytes: Uint8Array, options: DecodeOptions): P
       .toBuffer({ resolveWithObject: true });
     const layout = samplesLayout(info.channels, sixteen);
     const [imageWidth, imageHeight] = facts.oriented ?? [info.width, info.height];
-    return { data: toBytes(data), width: info.width, height: info.height, layout, imageWidth, imageHeight };
+    return {
+      data: toBytes(data),
+      width: info.width,
+      height: info.height,
+      layout,
+      imageWidth,
+      imageHeight,
+      owned: true,
+    };
   } catch (error) {
     throw decodeError(error);
   }
@@ -161,7 +170,7 @@ async function cmyk(
   pipeline: Sharp,
   bytes: Uint8Array,
   isJpeg: boolean,
-): Promise<Pick<DecodedPixels, 'data' | 'width' | 'height' | 'layout'>> {
+): Promise<Pick<DecodedPixels, 'data' | 'width' | 'height' | 'layout' | 'owned'>> {
   const { data, info } = await pipeline
     .pipelineColourspace('cmyk')
     .toColourspace('cmyk')
@@ -180,11 +189,13 @@ async function cmyk(
     out[o + 1] = k - (((255 - m) * k) >> 8);
     out[o + 2] = k - (((255 - c) * k) >> 8);
   }
+  releaseSamples(toBytes(data));
   return {
     data: out,
     width: info.width,
     height: info.height,
     layout: { pixelStride: 3, channelOffsets: [0, 1, 2] },
+    owned: true,
   };
 }
 

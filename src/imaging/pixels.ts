@@ -16,6 +16,11 @@ export interface DecodedPixels {
   /** Size of the image after EXIF orientation, i.e. of the image `imdecode` returns. */
   readonly imageWidth: number;
   readonly imageHeight: number;
+  /**
+   * `data` is the decoder's own buffer, which nothing else holds: once the bilinear step has read it,
+   * {@link releaseSamples} gives its memory back at once instead of at a later garbage collection.
+   */
+  readonly owned?: boolean;
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -34,6 +39,24 @@ export function samplesLayout(channels: number, sixteen: boolean): PixelLayout {
     pixelStride: channels * bytesPerSample,
     channelOffsets: channels <= 2 ? [at(0), at(0), at(0)] : [at(2), at(1), at(0)],
   };
+}
+
+type TransferableBuffer = ArrayBufferLike & { transfer?: (length?: number) => ArrayBuffer };
+
+/**
+ * Frees the memory of decoded samples now. A decoder's buffer (36 MB for a 12-megapixel photo) is
+ * otherwise freed only when the garbage collector finds it unreachable, which for buffers held
+ * outside the JavaScript heap comes after tens to hundreds of megabytes of them have piled up, and
+ * costs a full collection every few large images. Detaching the buffer with
+ * `ArrayBuffer.prototype.transfer(0)` (Node 21 and later, browsers since 2023, Node 20 with
+ * `--harmony-rab-gsab-transfer`) frees it at once. Does nothing where `transfer` is missing or when
+ * `data` is a view on part of a larger buffer (which others may share).
+ */
+export function releaseSamples(data: Uint8Array): void {
+  const buffer = data.buffer as TransferableBuffer;
+  if (typeof buffer.transfer !== 'function' || data.byteLength === 0) return;
+  if (data.byteOffset !== 0 || data.byteLength !== buffer.byteLength) return;
+  buffer.transfer(0);
 }
 
 /** Throws `IMAGE_TOO_MANY_PIXELS` when `width * height` is over the limit. */

@@ -7,7 +7,7 @@
 import { AthenaError } from '../errors.js';
 import { ImageFormat } from '../generated/athena/models.js';
 import { resizeBilinear } from './bilinear.js';
-import { throwIfAborted, type DecodedPixels } from './pixels.js';
+import { releaseSamples, throwIfAborted, type DecodedPixels } from './pixels.js';
 import { detectImageFormat } from './sniff.js';
 
 /** Width and height of the model input. */
@@ -93,6 +93,7 @@ export type CheckedPrepareOptions = Required<Pick<PrepareImageOptions, 'mode' | 
  * Prepares `bytes` with `decode` doing the decoding: `EMPTY_INPUT` for no bytes, raw BGR passed
  * through (`INVALID_INPUT` at the wrong length), `UNSUPPORTED_FORMAT` for bytes in no image format,
  * then the decoded pixels stretched to 448 x 448 B, G, R bytes with OpenCV's INTER_LINEAR arithmetic.
+ * Samples the decoder marks as its own are released as soon as the stretch has read them.
  */
 export async function prepareWith(
   bytes: Uint8Array,
@@ -120,19 +121,24 @@ export async function prepareWith(
     throw new AthenaError('UNSUPPORTED_FORMAT', 'The bytes are not in an image format the service accepts');
   }
   const decoded = await decode(bytes, format);
-  throwIfAborted(options.signal);
-  const data = resizeBilinear(
-    decoded.data,
-    decoded.width,
-    decoded.height,
-    decoded.layout,
-    MODEL_INPUT_SIZE,
-    MODEL_INPUT_SIZE,
-  );
-  return {
-    data,
-    width: decoded.imageWidth,
-    height: decoded.imageHeight,
-    format: ImageFormat.IMAGE_FORMAT_RAW_UINT8_BGR,
-  };
+  try {
+    throwIfAborted(options.signal);
+    const data = resizeBilinear(
+      decoded.data,
+      decoded.width,
+      decoded.height,
+      decoded.layout,
+      MODEL_INPUT_SIZE,
+      MODEL_INPUT_SIZE,
+    );
+    return {
+      data,
+      width: decoded.imageWidth,
+      height: decoded.imageHeight,
+      format: ImageFormat.IMAGE_FORMAT_RAW_UINT8_BGR,
+    };
+  } finally {
+    // The stretch wrote a new buffer: the decoded samples are read for the last time.
+    if (decoded.owned === true) releaseSamples(decoded.data);
+  }
 }
