@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { MALLOC_TUNABLES, runtimeLibc } from '../../src/cli/relaunch.js';
+import { MALLOC_TUNABLES, runtimeHasTransfer, runtimeLibc, TRANSFER_FLAG } from '../../src/cli/relaunch.js';
 import { bin, samples } from '../support/cli.js';
 
 /** The processes whose parent is `pid` (Linux /proc). */
@@ -147,6 +147,11 @@ describe.runIf(process.platform === 'linux')('athena-rx classify with the alloca
         MALLOC_TUNABLES.split(':').slice(1),
       );
       expect(environOf(launcher.pid!).join('\n')).not.toMatch(/GLIBC_TUNABLES|ATHENA_RX_RELAUNCHED/);
+      // Node 20 has no ArrayBuffer transfer without the flag: the child gets it before the script.
+      const argv = readFileSync(`/proc/${child}/cmdline`, 'utf8').split('\0');
+      expect(argv.indexOf(TRANSFER_FLAG) > 0 && argv.indexOf(TRANSFER_FLAG) < argv.indexOf('classify')).toBe(
+        !runtimeHasTransfer(),
+      );
 
       launcher.stdin.end(two);
       const run = await done;

@@ -5,6 +5,8 @@ import {
   planRelaunch,
   RELAUNCHED_ENV,
   runtimeLibc,
+  runtimeHasTransfer,
+  TRANSFER_FLAG,
   TUNE_MALLOC_ENV,
 } from '../../src/cli/relaunch.js';
 
@@ -12,19 +14,30 @@ const argv = (...rest: string[]): string[] => ['/usr/bin/node', '/pkg/dist/cli/b
 
 describe('planRelaunch', () => {
   it('runs classify on glibc in a child with the tunables and the marker', () => {
-    expect(planRelaunch(argv('classify', 'photos'), { PATH: '/bin' }, 'glibc')).toEqual({
+    expect(planRelaunch(argv('classify', 'photos'), { PATH: '/bin' }, 'glibc', true)).toEqual({
       relaunch: true,
       env: { GLIBC_TUNABLES: MALLOC_TUNABLES, [RELAUNCHED_ENV]: '1' },
+      flags: [],
     });
     expect(MALLOC_TUNABLES).toMatch(/^glibc\.malloc\.mmap_threshold=\d+(:glibc\.malloc\.\w+=\d+)*$/);
   });
 
   it('keeps tunables of the user that are not malloc ones, theirs first', () => {
-    const plan = planRelaunch(argv('classify', 'x'), { GLIBC_TUNABLES: 'glibc.rtld.nns=4' }, 'glibc');
+    const plan = planRelaunch(argv('classify', 'x'), { GLIBC_TUNABLES: 'glibc.rtld.nns=4' }, 'glibc', true);
     expect(plan).toEqual({
       relaunch: true,
       env: { GLIBC_TUNABLES: `glibc.rtld.nns=4:${MALLOC_TUNABLES}`, [RELAUNCHED_ENV]: '1' },
+      flags: [],
     });
+  });
+
+  it('gives the child the flag for ArrayBuffer transfer where this Node lacks the method', () => {
+    const plan = planRelaunch(argv('classify', 'x'), {}, 'glibc', false);
+    expect(plan.relaunch && plan.flags).toEqual([TRANSFER_FLAG]);
+    expect(planRelaunch(argv('serve'), {}, 'glibc', false)).toEqual({ relaunch: false, reason: 'command' });
+    expect(runtimeHasTransfer()).toBe(
+      typeof (ArrayBuffer.prototype as { transfer?: unknown }).transfer === 'function',
+    );
   });
 
   it.each([
@@ -49,11 +62,11 @@ describe('planRelaunch', () => {
       'user malloc settings',
     ],
   ] as const)('stays in one process for %s', (_, args, env, libc, reason) => {
-    expect(planRelaunch(args, env, libc)).toEqual({ relaunch: false, reason });
+    expect(planRelaunch(args, env, libc, false)).toEqual({ relaunch: false, reason });
   });
 
   it('relaunches when the opt-out variable holds anything but 0', () => {
-    expect(planRelaunch(argv('classify'), { [TUNE_MALLOC_ENV]: '1' }, 'glibc').relaunch).toBe(true);
+    expect(planRelaunch(argv('classify'), { [TUNE_MALLOC_ENV]: '1' }, 'glibc', true).relaunch).toBe(true);
   });
 
   it('finds the C library this Node runs on', () => {

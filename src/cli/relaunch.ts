@@ -26,12 +26,24 @@ export const TUNE_MALLOC_ENV = 'ATHENA_RX_TUNE_MALLOC';
 export const MALLOC_TUNABLES =
   'glibc.malloc.mmap_threshold=1048576:glibc.malloc.hugetlb=1:glibc.malloc.arena_max=2';
 
+/**
+ * The V8 flag that gives Node 20 `ArrayBuffer.prototype.transfer` (built in from Node 21), with
+ * which decoded pixel buffers are freed as soon as they are read (see `imaging/pixels`), not at
+ * the next garbage collection: the child gets it where the method is missing.
+ */
+export const TRANSFER_FLAG = '--harmony-rab-gsab-transfer';
+
 /** The subcommands that decode images in bulk and so run with the tunables. */
 const TUNED_COMMANDS = new Set(['classify']);
 
 /** What {@link planRelaunch} decided: the child's extra environment, or why there is no child. */
 export type RelaunchPlan =
-  | { readonly relaunch: true; readonly env: Readonly<Record<string, string>> }
+  | {
+      readonly relaunch: true;
+      readonly env: Readonly<Record<string, string>>;
+      /** Node options the child gets before the script. */
+      readonly flags: readonly string[];
+    }
   | { readonly relaunch: false; readonly reason: string };
 
 /**
@@ -39,11 +51,14 @@ export type RelaunchPlan =
  * {@link MALLOC_TUNABLES}: only `classify`, only on glibc, never twice, never with
  * `ATHENA_RX_TUNE_MALLOC=0`, and never over allocator settings the user made (any `glibc.malloc.*`
  * tunable, a `MALLOC_*` variable, or a preloaded allocator). Other tunables the user set are kept.
+ * Without `ArrayBuffer.prototype.transfer` (`hasTransfer` false: Node 20) the child also gets
+ * {@link TRANSFER_FLAG}.
  */
 export function planRelaunch(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
   libc: 'glibc' | 'other',
+  hasTransfer: boolean,
 ): RelaunchPlan {
   if (!TUNED_COMMANDS.has(argv[2] ?? '')) return { relaunch: false, reason: 'command' };
   if (env[RELAUNCHED_ENV] !== undefined) return { relaunch: false, reason: 'relaunched' };
@@ -61,7 +76,13 @@ export function planRelaunch(
       GLIBC_TUNABLES: tunables === '' ? MALLOC_TUNABLES : `${tunables}:${MALLOC_TUNABLES}`,
       [RELAUNCHED_ENV]: '1',
     },
+    flags: hasTransfer ? [] : [TRANSFER_FLAG],
   };
+}
+
+/** Whether this Node has `ArrayBuffer.prototype.transfer`. */
+export function runtimeHasTransfer(): boolean {
+  return typeof (ArrayBuffer.prototype as { transfer?: unknown }).transfer === 'function';
 }
 
 /** The C library this Node runs on: glibc when the process report names a glibc runtime. */
@@ -75,16 +96,19 @@ export function runtimeLibc(): 'glibc' | 'other' {
 const FORWARDED = ['SIGTERM', 'SIGHUP', 'SIGQUIT'] as const;
 
 /**
- * Runs this command again in a child with `extraEnv` added: stdio inherited, an IPC channel
+ * Runs this command again in a child with `extraEnv` added and `flags` among its Node options: stdio inherited, an IPC channel
  * beside it. Ctrl-C (SIGINT) is passed on as a count of presses once the child listens for them
  * (a terminal's Ctrl-C reaches both processes, so the child counts each press once, see
  * `cli/interrupts`), as the signal itself before; SIGTERM, SIGHUP and SIGQUIT are passed on. The
  * parent exits with the child's code, or dies of the child's signal. Resolves true once the child
  * runs, false when it could not start (the caller then runs the command in this process).
  */
-export function relaunch(extraEnv: Readonly<Record<string, string>>): Promise<boolean> {
+export function relaunch(
+  extraEnv: Readonly<Record<string, string>>,
+  flags: readonly string[] = [],
+): Promise<boolean> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+    const child = spawn(process.execPath, [...process.execArgv, ...flags, ...process.argv.slice(1)], {
       env: { ...process.env, ...extraEnv },
       stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
     });
