@@ -96,12 +96,12 @@ export function runtimeLibc(): 'glibc' | 'other' {
 const FORWARDED = ['SIGTERM', 'SIGHUP', 'SIGQUIT'] as const;
 
 /**
- * Runs this command again in a child with `extraEnv` added and `flags` among its Node options: stdio inherited, an IPC channel
- * beside it. Ctrl-C (SIGINT) is passed on as a count of presses once the child listens for them
- * (a terminal's Ctrl-C reaches both processes, so the child counts each press once, see
- * `cli/interrupts`), as the signal itself before; SIGTERM, SIGHUP and SIGQUIT are passed on. The
- * parent exits with the child's code, or dies of the child's signal. Resolves true once the child
- * runs, false when it could not start (the caller then runs the command in this process).
+ * Runs this command again in a child with `extraEnv` added and `flags` before the script: stdio
+ * inherited, an IPC channel beside it. Ctrl-C (SIGINT) is passed on as a count of presses once the
+ * child listens for them (a terminal's Ctrl-C reaches both processes, so the child counts each press
+ * once, see `cli/interrupts`), as the signal itself before; SIGTERM, SIGHUP and SIGQUIT are passed
+ * on. The parent exits with the child's code, or dies of the child's signal. Resolves true once the
+ * child runs, false when it could not start (the caller then runs the command in this process).
  */
 export function relaunch(
   extraEnv: Readonly<Record<string, string>>,
