@@ -3,6 +3,7 @@
  * breakdown at the peak and its samples, and the splice that writes this section and its Targets
  * rows alone into an existing report (`--only memory`).
  */
+import { CLI_BATCH_SIZE, CLI_MAX_PIXELS_IN_FLIGHT, CLI_WINDOW } from '../src/cli/defaults.js';
 import { replaceSection, table } from './markdown.js';
 import { type MemoryResult } from './memory.js';
 import { CLI_DEFAULTS, LIBRARY_DEFAULTS } from './memory-runs.js';
@@ -26,9 +27,12 @@ export function renderMemory(r: BenchResults): string {
       `(\`dist/cli/bin.js\`, or \`src/cli/bin.ts\` under tsx when nothing is built) with \`classify --address A --insecure ` +
       '--affiliate bench --format jsonl --no-progress --from-file LIST`, nothing else set (the variables that would ' +
       'change its defaults, such as `GLIBC_TUNABLES`, `MALLOC_*` and `ATHENA_*`, are left out of its environment): on ' +
-      'glibc Linux it starts itself again in a child with the malloc tunables of `src/cli/relaunch.ts`, and its RSS is ' +
-      'the sum over its process tree (launcher and child) read from /proc every second; heap figures are not visible ' +
-      'from outside. ' +
+      'glibc Linux it starts itself again in a child with the malloc tunables of `src/cli/relaunch.ts` (and on Node 20 ' +
+      'the flag that gives it `ArrayBuffer.prototype.transfer`, so decoded pixels are freed as soon as they are read), ' +
+      'and decodes under the defaults of `src/cli/defaults.ts` (a budget of ' +
+      `${CLI_MAX_PIXELS_IN_FLIGHT / 1e6} megapixels, twice as many images as cores in hand, a window of ` +
+      `${CLI_WINDOW} and batches of ${CLI_BATCH_SIZE}); its RSS is the sum over its process tree (launcher and child) read from /proc every second; ` +
+      'heap figures are not visible from outside. ' +
       `"library defaults": the full pipeline of step 4 (mode \`${lib.settings.mode}\`, ` +
       `${lib.settings.inFlight} in flight, quality ${lib.settings.quality}) from an async generator through \`fromFiles\`, ` +
       `${compiled ? 'the compiled JavaScript under plain Node, as users run the library' : 'under tsx, whose loader adds about 30 MB'}, ` +
