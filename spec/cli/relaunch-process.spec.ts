@@ -39,7 +39,6 @@ function running(pid: number): boolean {
   }
 }
 
-/** Polls `probe` every 25 ms until it gives a value, for at most `ms`. */
 /**
  * The launcher's child once it runs the command: found as soon as it is forked, its environment
  * is the launcher's until it has exec'd node again, so wait for the variable the launcher adds.
@@ -55,6 +54,7 @@ function relaunchedChild(launcher: number): Promise<number> {
   }, 'relaunched child process');
 }
 
+/** Polls `probe` every 25 ms until it gives a value, for at most `ms`. */
 async function waitFor<T>(probe: () => T | undefined, what: string, ms = 20_000): Promise<T> {
   for (let i = 0; i < ms / 25; i++) {
     const value = probe();

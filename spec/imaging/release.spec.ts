@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it, vi } from 'vitest';
-import { TRANSFER_FLAG } from '../../src/cli/relaunch.js';
+import { runtimeHasTransfer, TRANSFER_FLAG } from '../../src/cli/relaunch.js';
 import { AthenaError } from '../../src/errors.js';
 import { ImageFormat } from '../../src/generated/athena/models.js';
 import { MODEL_INPUT_BYTES, prepareWith, type DecodeWork } from '../../src/imaging/prepare-core.js';
@@ -137,8 +137,7 @@ describe('decoded pixels of a real photo-sized JPEG', () => {
       const decodedBytes = 3000 * 2000 * 3;
       const released = await externalGrowth([TRANSFER_FLAG], jpeg);
       expect(released).toBeLessThan(decodedBytes / 4);
-      const hasTransfer = typeof (ArrayBuffer.prototype as { transfer?: unknown }).transfer === 'function';
-      if (!hasTransfer) {
+      if (!runtimeHasTransfer()) {
         // Node 20 without the flag keeps the 18 MB buffer until a collection finds it.
         expect(await externalGrowth([], jpeg)).toBeGreaterThanOrEqual(decodedBytes);
       }
