@@ -105,7 +105,7 @@ const FORWARDED = ['SIGTERM', 'SIGHUP', 'SIGQUIT'] as const;
  */
 export function relaunch(
   extraEnv: Readonly<Record<string, string>>,
-  flags: readonly string[] = [],
+  flags: readonly string[],
 ): Promise<boolean> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [...process.execArgv, ...flags, ...process.argv.slice(1)], {
