@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import sharp from 'sharp';
+import sharp, { type JpegOptions, type Metadata } from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { readImageHeader } from '../../src/imaging/header.js';
 import { prepareImage } from '../../src/imaging/prepare.js';
@@ -55,7 +55,17 @@ async function sharpFacts(bytes: Buffer): Promise<object> {
     grey: (m.channels ?? 3) <= 2,
     sixteen: m.depth === 'ushort',
     cmyk: m.space === 'cmyk',
+    ...(m.format === 'jpeg' && m.isProgressive ? { coefficientsPerPixel: coefficients(m) } : {}),
   };
+}
+
+/** DCT coefficients per pixel from sharp's channel count and chroma subsampling. */
+function coefficients(m: Metadata): number {
+  if (m.channels === 1) return 1;
+  const perSubsampling: Record<string, number> = { '4:4:4': 3, '4:2:2': 2, '4:2:0': 1.5, '4:4:4:4': 4 };
+  const value = perSubsampling[m.chromaSubsampling ?? ''];
+  if (value === undefined) throw new Error(`no coefficient count for ${String(m.chromaSubsampling)}`);
+  return value;
 }
 
 const shapes = fc.record({
@@ -94,6 +104,8 @@ describe('readImageHeader', () => {
     ['png16', 4, { grey: false, sixteen: true, cmyk: false }],
     ['png-palette', 3, { grey: false, sixteen: false, cmyk: false }],
     ['webp-lossless', 4, { grey: false, sixteen: false, cmyk: false }],
+    ['jpeg-progressive', 3, { grey: false, sixteen: false, cmyk: false, coefficientsPerPixel: 1.5 }],
+    ['jpeg-progressive', 1, { grey: true, sixteen: false, cmyk: false, coefficientsPerPixel: 1 }],
   ] as const)('reads %s with %i channels as %o', async (encoding, channels, facts) => {
     const bytes = await encode({ width: 33, height: 21, channels, encoding }, 9);
     expect(readImageHeader(bytes)).toEqual({
@@ -103,6 +115,24 @@ describe('readImageHeader', () => {
       ...facts,
     });
     expect(readImageHeader(bytes)).toEqual(await sharpFacts(bytes));
+  });
+
+  it('counts the coefficients a progressive JPEG keeps from its sampling factors, and none for baseline', async () => {
+    const noise = Buffer.alloc(64 * 48 * 3, 77);
+    const jpeg = (options: JpegOptions): Promise<Buffer> =>
+      sharp(noise, { raw: { width: 64, height: 48, channels: 3 } })
+        .jpeg(options)
+        .toBuffer();
+    const full = await jpeg({ progressive: true, chromaSubsampling: '4:4:4' });
+    expect(readImageHeader(full)?.coefficientsPerPixel).toBe(3);
+    expect(readImageHeader(full)).toEqual(await sharpFacts(full));
+    const baseline = await jpeg({ chromaSubsampling: '4:4:4' });
+    expect(readImageHeader(baseline)).not.toHaveProperty('coefficientsPerPixel');
+    // A sampling factor of 0 is not a frame libjpeg reads: the header is left to sharp.
+    const broken = Buffer.from(full);
+    const frame = broken.indexOf(Buffer.from([0xff, 0xc2]));
+    broken[frame + 11] = 0x01;
+    expect(readImageHeader(broken)).toBeUndefined();
   });
 
   it('reads the frame, not a thumbnail inside an APP segment', async () => {

@@ -218,6 +218,63 @@ describe('resize (marbles)', () => {
     expect(run()).toEqual(['a@3', 'b@3', 'c@3', 'd@3', 'e@3']);
   });
 
+  it('charges a progressive JPEG and a WebP for the memory their decoders keep, not only their pixels', () => {
+    /** The start of a JPEG up to its frame header: baseline (SOF0) or progressive (SOF2), 4:2:0. */
+    const jpeg = (ref: string, progressive: boolean): ImageItem => {
+      const data = Buffer.from([
+        0xff,
+        0xd8,
+        0xff,
+        progressive ? 0xc2 : 0xc0,
+        0,
+        17,
+        8,
+        0,
+        5,
+        0,
+        10,
+        3,
+        1,
+        0x22,
+        0,
+        2,
+        0x11,
+        1,
+        3,
+        0x11,
+        1,
+      ]);
+      return imageItem({ ref, data });
+    };
+    /** A simple lossy WebP's header, 10 x 5. */
+    const webp = (ref: string): ImageItem => {
+      const data = Buffer.alloc(30);
+      data.write('RIFF', 0, 'latin1');
+      data.write('WEBPVP8 ', 8, 'latin1');
+      data.set([0x9d, 0x01, 0x2a], 23);
+      data.writeUInt16LE(10, 26);
+      data.writeUInt16LE(5, 28);
+      return imageItem({ ref, data });
+    };
+    const ends = (items: Record<string, ImageItem>, marbles: string): string[] => {
+      const out: string[] = [];
+      const scheduler = testScheduler();
+      scheduler.run(({ cold }) => {
+        const prepare: PrepareWork = () => cold('---x|', { x: prepared(1) });
+        cold<ItemOrFailure>(marbles, items)
+          .pipe(resize({ prepare, concurrency: 4, maxPixelsInFlight: 110 }))
+          .subscribe((o) => out.push(`${o.ref}@${scheduler.now()}`));
+      });
+      return out;
+    };
+    // 50 pixels each: two baseline JPEGs fit a budget of 110 side by side.
+    expect(ends({ a: jpeg('a', false), b: jpeg('b', false) }, '(ab|)')).toEqual(['a@3', 'b@3']);
+    // Progressive 4:2:0 keeps 1.5 coefficients of 2 bytes a pixel: 100 each, one at a time.
+    expect(ends({ a: jpeg('a', true), b: jpeg('b', true) }, '(ab|)')).toEqual(['a@3', 'b@6']);
+    // A WebP is charged 167 (over the budget): it runs alone, a baseline JPEG after it.
+    expect(ends({ a: webp('a'), b: jpeg('b', false) }, '(ab|)')).toEqual(['a@3', 'b@6']);
+  });
+
   it('validates its options when called', () => {
     expect(() => resize({ maxPixelsInFlight: 0 })).toThrow(RangeError);
     expect(() => resize({ maxPixelsInFlight: 1.5 })).toThrow(TypeError);

@@ -27,7 +27,7 @@ export interface BrowserResizeOptions {
   readonly mode?: PrepareMode;
   /** Largest accepted `width * height`, checked on the header before decoding. Default 100,000,000. */
   readonly maxPixels?: number;
-  /** Most pixels decoded at once over the images in flight (see the Node `resize`). Default none. */
+  /** Most decoder memory at once over the images in flight, in pixels' worth (see the Node `resize`). Default none. */
   readonly maxPixelsInFlight?: number;
   /**
    * The decoders' WebAssembly, compiled once per subscription on the page and handed to every

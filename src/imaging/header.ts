@@ -19,6 +19,12 @@ export interface ImageHeader {
   readonly sixteen: boolean;
   /** Four-channel CMYK (or YCCK) JPEG. */
   readonly cmyk: boolean;
+  /**
+   * A progressive JPEG's DCT coefficients per pixel (1.5 with 4:2:0 chroma, 3 with full-resolution
+   * chroma), all of which libjpeg keeps until the last scan is read; absent for baseline JPEGs and
+   * the other formats, whose decoders keep a few rows.
+   */
+  readonly coefficientsPerPixel?: number;
 }
 
 /** The header of a JPEG, PNG or WebP, or `undefined` when the bytes are anything else or unusual. */
@@ -46,9 +52,40 @@ function jpeg(b: Uint8Array): ImageHeader | undefined {
     if (components !== 1 && components !== 3 && components !== 4) return undefined;
     const height = u16(b, at + 5);
     const width = u16(b, at + 7);
-    return { format: 'jpeg', width, height, grey: components === 1, sixteen: false, cmyk: components === 4 };
+    const header = {
+      format: 'jpeg',
+      width,
+      height,
+      grey: components === 1,
+      sixteen: false,
+      cmyk: components === 4,
+    } as const;
+    const progressive = marker === 0xc2 || marker === 0xc6 || marker === 0xca || marker === 0xce;
+    if (!progressive) return header;
+    const coefficients = coefficientsPerPixel(b, at, components);
+    return coefficients === undefined ? undefined : { ...header, coefficientsPerPixel: coefficients };
   }
   return undefined;
+}
+
+/**
+ * Coefficients per pixel from a frame's sampling factors (component i at `at + 10 + 3i`: H in the
+ * high nibble, V in the low): each component holds H x V / (Hmax x Vmax) per pixel. `undefined` when
+ * the segment is cut short or a factor is outside 1..4.
+ */
+function coefficientsPerPixel(b: Uint8Array, at: number, components: number): number | undefined {
+  if (at + 10 + 3 * components > b.length) return undefined;
+  const factors: [number, number][] = [];
+  for (let i = 0; i < components; i++) {
+    const sampling = b[at + 11 + 3 * i]!;
+    const h = sampling >> 4;
+    const v = sampling & 0x0f;
+    if (h < 1 || h > 4 || v < 1 || v > 4) return undefined;
+    factors.push([h, v]);
+  }
+  const hMax = Math.max(...factors.map(([h]) => h));
+  const vMax = Math.max(...factors.map(([, v]) => v));
+  return factors.reduce((sum, [h, v]) => sum + (h * v) / (hMax * vMax), 0);
 }
 
 /** A JPEG marker segment: its marker byte, the offset of its `FF`, and its length field. */

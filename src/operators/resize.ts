@@ -10,12 +10,15 @@ export interface ResizeOptions extends Pick<PrepareImageOptions, 'mode' | 'maxPi
   /** Images prepared at once. Default the number of CPU cores. */
   readonly concurrency?: number;
   /**
-   * Most pixels decoded at once, summed over the images in flight: an image waits while its pixels
-   * would take the sum over this, so two 12-megapixel photos are not decoded side by side under a
-   * budget of 16,000,000 while a small one may join a large one; smaller images that fit may go
-   * ahead of one waiting for room, 32 times at most. An image over the budget alone still runs,
-   * alone, as does one whose size its header does not tell (formats other than JPEG, PNG and WebP).
-   * Default: no budget, only `concurrency`.
+   * Most decoder memory at once, in pixels' worth (3 bytes, one RGB pixel), summed over the images
+   * in flight. Each image is charged what decoding it holds, read from its header: its pixels for a
+   * baseline JPEG or a PNG, twice them for a progressive JPEG with 4:2:0 chroma (libjpeg keeps every
+   * coefficient; three times with full chroma), 10/3 of them for WebP. An image waits while its
+   * charge would take the sum over this: under 38,000,000 a 10-megapixel progressive photo decodes
+   * beside a 6-megapixel one and small ones, never beside another large one. Smaller images that fit
+   * may go ahead of one waiting for room, 32 times at most. An image over the budget alone still
+   * runs, alone, as does one whose size its header does not tell (formats other than JPEG, PNG and
+   * WebP). Default: no budget, only `concurrency`.
    */
   readonly maxPixelsInFlight?: number;
   /** The preparation; default `prepareImage` (sharp, loaded on first use). For tests. */
@@ -52,7 +55,7 @@ export interface ResizeOptions extends Pick<PrepareImageOptions, 'mode' | 'maxPi
  * @param options.maxPixels decompression-bomb limit, default 100,000,000
  * @param options.failOn decoder strictness, default `'error'`
  * @param options.concurrency images at once, default the number of CPU cores
- * @param options.maxPixelsInFlight most pixels decoded at once over the images in flight, default none
+ * @param options.maxPixelsInFlight most decoder memory at once, in pixels' worth, default none
  * @param options.prepare the preparation, default `prepareImage`
  */
 export function resize(options: ResizeOptions = {}): OperatorFunction<ItemOrFailure, ItemOrFailure> {

@@ -13,6 +13,7 @@ import {
   type OperatorFunction,
 } from 'rxjs';
 import { AthenaError, type AthenaErrorCode } from '../../errors.js';
+import { decodeWeight } from '../../imaging/decode-memory.js';
 import { readImageHeader } from '../../imaging/header.js';
 import { type PreparedImage, type PrepareImageOptions } from '../../imaging/prepare-core.js';
 import { ImageFormat, RequestEncoding, toFailure, type ImageItem, type ItemOrFailure } from '../../model.js';
@@ -29,7 +30,7 @@ export interface PrepareItemsOptions {
   readonly prepareOptions: Required<Pick<PrepareImageOptions, 'mode' | 'maxPixels' | 'failOn'>>;
   /** Images prepared at once. */
   readonly concurrency: number;
-  /** Most pixels decoded at once over the images in flight; none when undefined. */
+  /** Most pixels' worth of decoder memory at once over the images in flight; none when undefined. */
   readonly maxPixelsInFlight: number | undefined;
 }
 
@@ -69,7 +70,7 @@ export function prepareItems(
         'prepare',
         abortable((signal) => prepare(item.data, { ...prepareOptions, format: item.format, signal })),
       );
-    return (gate ? gate(pixelsOf(item.data, budget!), run) : run()).pipe(
+    return (gate ? gate(weightOf(item.data, budget!), run) : run()).pipe(
       map((prepared): ItemOrFailure => ({
         ...item,
         data: prepared.data,
@@ -94,8 +95,11 @@ export function prepareItems(
     });
 }
 
-/** The pixels an image decodes to, from its header; the whole budget when the header does not say. */
-function pixelsOf(bytes: Uint8Array, budget: number): number {
+/**
+ * What an image is charged: the pixels' worth of memory its decoding holds, from its header (see
+ * `decodeWeight`); the whole budget when the header does not say.
+ */
+function weightOf(bytes: Uint8Array, budget: number): number {
   const header = readImageHeader(bytes);
-  return header === undefined ? budget : Math.min(budget, header.width * header.height);
+  return header === undefined ? budget : Math.min(budget, decodeWeight(header));
 }
