@@ -127,8 +127,8 @@ export interface MemoryRun {
  */
 export const TUNED_GLIBC: Readonly<Record<string, string>> = { GLIBC_TUNABLES: MALLOC_TUNABLES };
 
-/** The decode pixel budget of the memory-bounded run: one 12-megapixel photo and a few small ones at once. */
-export const BOUNDED_PIXELS_IN_FLIGHT = 16_000_000;
+/** The decode budget of the memory-bounded run, as docs/flow-control.md gives it: one large photo at a time, smaller ones beside it. */
+export const BOUNDED_PIXELS_IN_FLIGHT = 38_000_000;
 
 /**
  * The window (and request size) of the memory-bounded run: 16 images, so a request and its encoded

@@ -4,7 +4,13 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { MALLOC_TUNABLES, runtimeHasTransfer, runtimeLibc, TRANSFER_FLAG } from '../../src/cli/relaunch.js';
+import {
+  MALLOC_TUNABLES,
+  runtimeHasTransfer,
+  runtimeLibc,
+  TRANSFER_FLAG,
+  YOUNG_GENERATION_FLAG,
+} from '../../src/cli/relaunch.js';
 import { bin, samples } from '../support/cli.js';
 
 /** The processes whose parent is `pid` (Linux /proc). */
@@ -152,6 +158,8 @@ describe.runIf(process.platform === 'linux')('athena-rx classify with the alloca
       expect(argv.indexOf(TRANSFER_FLAG) > 0 && argv.indexOf(TRANSFER_FLAG) < argv.indexOf('classify')).toBe(
         !runtimeHasTransfer(),
       );
+      expect(argv.indexOf(YOUNG_GENERATION_FLAG)).toBeGreaterThan(0);
+      expect(argv.indexOf(YOUNG_GENERATION_FLAG)).toBeLessThan(argv.indexOf('classify'));
 
       launcher.stdin.end(two);
       const run = await done;

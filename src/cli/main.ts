@@ -147,9 +147,12 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
         .default(cliConcurrency(), 'twice the CPU cores'),
     )
     .addOption(
-      new Option('--max-pixels-in-flight <n>', 'most pixels decoded at once over the images being resized')
+      new Option(
+        '--max-pixels-in-flight <n>',
+        "most decoder memory at once over the images being resized, in pixels' worth (3 bytes)",
+      )
         .argParser(integer(1, 10_000_000_000))
-        .default(CLI_MAX_PIXELS_IN_FLIGHT, '16000000'),
+        .default(CLI_MAX_PIXELS_IN_FLIGHT, String(CLI_MAX_PIXELS_IN_FLIGHT)),
     )
     .option(
       '--max-bytes <size>',

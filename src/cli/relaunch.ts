@@ -33,6 +33,13 @@ export const MALLOC_TUNABLES =
  */
 export const TRANSFER_FLAG = '--harmony-rab-gsab-transfer';
 
+/**
+ * The V8 flag that holds the child's young generation to semi-spaces of 4 MB (16 MB by default on
+ * 64-bit): what an image leaves on the JavaScript heap dies young either way, and the smaller
+ * nursery keeps about 7 MB less resident. Left out when `NODE_OPTIONS` sets the size already.
+ */
+export const YOUNG_GENERATION_FLAG = '--max-semi-space-size=4';
+
 /** The subcommands that decode images in bulk and so run with the tunables. */
 const TUNED_COMMANDS = new Set(['classify']);
 
@@ -52,7 +59,8 @@ export type RelaunchPlan =
  * `ATHENA_RX_TUNE_MALLOC=0`, and never over allocator settings the user made (any `glibc.malloc.*`
  * tunable, a `MALLOC_*` variable, or a preloaded allocator). Other tunables the user set are kept.
  * Without `ArrayBuffer.prototype.transfer` (`hasTransfer` false: Node 20) the child also gets
- * {@link TRANSFER_FLAG}.
+ * {@link TRANSFER_FLAG}; it gets {@link YOUNG_GENERATION_FLAG} unless `NODE_OPTIONS` sizes the
+ * semi-spaces itself.
  */
 export function planRelaunch(
   argv: readonly string[],
@@ -76,7 +84,10 @@ export function planRelaunch(
       GLIBC_TUNABLES: tunables === '' ? MALLOC_TUNABLES : `${tunables}:${MALLOC_TUNABLES}`,
       [RELAUNCHED_ENV]: '1',
     },
-    flags: hasTransfer ? [] : [TRANSFER_FLAG],
+    flags: [
+      ...(hasTransfer ? [] : [TRANSFER_FLAG]),
+      ...(/--max-semi-space-size/.test(env.NODE_OPTIONS ?? '') ? [] : [YOUNG_GENERATION_FLAG]),
+    ],
   };
 }
 
