@@ -52,6 +52,16 @@ function procPrivateMb(pid: number): number {
   }
 }
 
+/** The most RSS a process has had so far (the kernel's high-water mark, VmHWM), MB; NaN elsewhere. */
+function procHwmMb(pid: number): number {
+  try {
+    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match === null ? Number.NaN : Number(match[1]) / 1024;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 const sum = (values: readonly number[]): number => values.reduce((a, b) => a + b, 0);
 
 /** How a run of the command differs from `classify` with nothing set. */
@@ -82,7 +92,8 @@ function binArgs(repoRoot: string): string[] {
  * Runs `athena-rx classify --address A --insecure --affiliate bench --format jsonl --no-progress
  * --from-file LIST` on `job.images` paths against the server process, results read from its stdout
  * and counted. Samples hold the tree's resident memory (the largest process's RSS plus the others'
- * private pages) and its plain RSS sum; heap and external are not visible from outside (NaN).
+ * private pages) and its plain RSS sum; heap and external are not visible from outside (NaN). The
+ * peak also takes the largest process's high-water mark (VmHWM), so no spike between samples is lost.
  */
 export async function measureCliMemory(
   repoRoot: string,
@@ -121,6 +132,7 @@ export async function measureCliMemory(
   let partial = '';
   let err = '';
   let processes = 1;
+  let peakHwmMb = 0;
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
     const lines = (partial + chunk).split('\n');
     partial = lines.pop() ?? '';
@@ -144,9 +156,13 @@ export async function measureCliMemory(
     // The largest process (the one that decodes) whole, the others by their private pages: the
     // launcher's Node binary is the same file the child maps, resident once.
     const largest = rss.reduce((a, p) => (p.mb > a.mb ? p : a));
+    const others = sum(rss.filter((p) => p !== largest).map((p) => procPrivateMb(p.pid)));
+    // What a sample every second misses, the kernel kept: the decoding process's own high-water mark.
+    const hwm = procHwmMb(largest.pid);
+    if (Number.isFinite(hwm)) peakHwmMb = Math.max(peakHwmMb, hwm + others);
     samples.push({
       t: (now() - t0) / 1000,
-      rssMb: largest.mb + sum(rss.filter((p) => p !== largest).map((p) => procPrivateMb(p.pid))),
+      rssMb: largest.mb + others,
       rssSumMb: sum(rss.map((p) => p.mb)),
       heapUsedMb: Number.NaN,
       externalMb: Number.NaN,
@@ -171,7 +187,9 @@ export async function measureCliMemory(
   const wallS = (now() - t0) / 1000;
   if (samples.length === 0) throw new Error('athena-rx classify ended before its memory was sampled');
   const half = samples.filter((s) => s.t >= samples[samples.length - 1]!.t / 2);
-  const peak = Math.max(...samples.map((s) => s.rssMb));
+  // The peak is the larger of the samples and the high-water mark (the child's, plus the launcher's
+  // private pages at that sample), so a spike between two samples is not missed.
+  const peak = Math.max(peakHwmMb, ...samples.map((s) => s.rssMb));
   const server = samples.map((s) => s.serverRssMb).filter(Number.isFinite);
   return {
     settings: { mode: 'exact', inFlight: variant.inFlight, quality: DEFAULT_BROTLI_QUALITY },
