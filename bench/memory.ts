@@ -128,7 +128,7 @@ export interface MemoryRun {
 export const TUNED_GLIBC: Readonly<Record<string, string>> = { GLIBC_TUNABLES: MALLOC_TUNABLES };
 
 /** The decode budget of the memory-bounded run, as docs/flow-control.md gives it: one large photo at a time, smaller ones beside it. */
-export const BOUNDED_PIXELS_IN_FLIGHT = 38_000_000;
+export const BOUNDED_PIXELS_IN_FLIGHT = 36_000_000;
 
 /**
  * The window (and request size) of the memory-bounded run: 16 images, so a request and its encoded

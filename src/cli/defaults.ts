@@ -8,10 +8,10 @@ import { cpuCount } from '../internal/core/validate.js';
 
 /**
  * `--max-pixels-in-flight`, in pixels' worth of decoder memory (see `imaging/decode-memory`): about
- * 115 MB. A 10-megapixel progressive JPEG (about 70 MB of pixels and coefficients) decodes beside a
+ * 110 MB. A 10-megapixel progressive JPEG (about 70 MB of pixels and coefficients) decodes beside a
  * 6-megapixel one or beside small ones, never beside another large one or a large WebP.
  */
-export const CLI_MAX_PIXELS_IN_FLIGHT = 38_000_000;
+export const CLI_MAX_PIXELS_IN_FLIGHT = 36_000_000;
 
 /**
  * `--window`: images read and not yet answered. 16 instead of the sources' 32 halves what waits

@@ -14,7 +14,7 @@ export interface ResizeOptions extends Pick<PrepareImageOptions, 'mode' | 'maxPi
    * in flight. Each image is charged what decoding it holds, read from its header: its pixels for a
    * baseline JPEG or a PNG, twice them for a progressive JPEG with 4:2:0 chroma (libjpeg keeps every
    * coefficient; three times with full chroma), 10/3 of them for WebP. An image waits while its
-   * charge would take the sum over this: under 38,000,000 a 10-megapixel progressive photo decodes
+   * charge would take the sum over this: under 36,000,000 a 10-megapixel progressive photo decodes
    * beside a 6-megapixel one and small ones, never beside another large one. Smaller images that fit
    * may go ahead of one waiting for room, 32 times at most. An image over the budget alone still
    * runs, alone, as does one whose size its header does not tell (formats other than JPEG, PNG and
