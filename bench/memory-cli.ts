@@ -14,7 +14,7 @@ import { type MemoryJob, type MemoryResult } from './memory.js';
 import { compiled } from './paths.js';
 import { BENCH_AFFILIATE } from './pipeline.js';
 import { type MemorySample } from './sampler.js';
-import { procRssMb } from './server.js';
+import { procRssMb, procStatusMb } from './server.js';
 import { now, slope } from './stats.js';
 
 /** The process `pid` and every process below it (Linux /proc; just `pid` elsewhere). */
@@ -47,16 +47,6 @@ function procPrivateMb(pid: number): number {
     const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
     const kb = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(rollup)?.[1]);
     return (kb('Private_Clean') + kb('Private_Dirty')) / 1024;
-  } catch {
-    return Number.NaN;
-  }
-}
-
-/** The most RSS a process has had so far (the kernel's high-water mark, VmHWM), MB; NaN elsewhere. */
-function procHwmMb(pid: number): number {
-  try {
-    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match === null ? Number.NaN : Number(match[1]) / 1024;
   } catch {
     return Number.NaN;
   }
@@ -158,7 +148,7 @@ export async function measureCliMemory(
     const largest = rss.reduce((a, p) => (p.mb > a.mb ? p : a));
     const others = sum(rss.filter((p) => p !== largest).map((p) => procPrivateMb(p.pid)));
     // What a sample every second misses, the kernel kept: the decoding process's own high-water mark.
-    const hwm = procHwmMb(largest.pid);
+    const hwm = procStatusMb(largest.pid, 'VmHWM');
     if (Number.isFinite(hwm)) peakHwmMb = Math.max(peakHwmMb, hwm + others);
     samples.push({
       t: (now() - t0) / 1000,

@@ -127,7 +127,10 @@ export interface MemoryRun {
  */
 export const TUNED_GLIBC: Readonly<Record<string, string>> = { GLIBC_TUNABLES: MALLOC_TUNABLES };
 
-/** The decode budget of the memory-bounded run, as docs/flow-control.md gives it: one large photo at a time, smaller ones beside it. */
+/**
+ * The decode budget of the memory-bounded run, as docs/flow-control.md gives it: one large photo at
+ * a time, smaller ones beside it.
+ */
 export const BOUNDED_PIXELS_IN_FLIGHT = 36_000_000;
 
 /**

@@ -32,7 +32,9 @@ export function renderMemory(r: BenchResults): string {
       'and decodes under the defaults of `src/cli/defaults.ts` (a budget of ' +
       `${CLI_MAX_PIXELS_IN_FLIGHT / 1e6} million pixels' worth of decoder memory, each image charged by its header ` +
       '(a progressive JPEG twice its pixels or more, a WebP 10/3 of them), twice as many images as cores in hand, a window of ' +
-      `${CLI_WINDOW} and batches of ${CLI_BATCH_SIZE}); its RSS is the child's plus the launcher's private pages, read from /proc every second, and its peak the larger of those samples and the child's high-water mark (\`VmHWM\`, which no sampling misses) plus the launcher's private pages; ` +
+      `${CLI_WINDOW} and batches of ${CLI_BATCH_SIZE}); its RSS is the child's plus the launcher's private pages, ` +
+      "read from /proc every second, and its peak the larger of those samples and the child's high-water mark " +
+      "(`VmHWM`, which no sampling misses) plus the launcher's private pages; " +
       'heap figures are not visible from outside. ' +
       `"library defaults": the full pipeline of step 4 (mode \`${lib.settings.mode}\`, ` +
       `${lib.settings.inFlight} in flight, quality ${lib.settings.quality}) from an async generator through \`fromFiles\`, ` +

@@ -104,9 +104,14 @@ export function procCpuMs(pid: number): number {
 
 /** Resident set size of a process in MB (Linux /proc; NaN elsewhere). */
 export function procRssMb(pid: number): number {
+  return procStatusMb(pid, 'VmRSS');
+}
+
+/** A size field of a process's /proc status (`VmRSS`, `VmHWM`: the most RSS so far) in MB; NaN elsewhere. */
+export function procStatusMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const match = /VmRSS:\s+(\d+) kB/.exec(status);
+    const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(status);
     return match === null ? Number.NaN : Number(match[1]) / 1024;
   } catch {
     return Number.NaN;
