@@ -81,8 +81,9 @@ function classifyFromStdin(
   extra: Record<string, string> = {},
   detached = false,
   args: string[] = ['-'],
+  nodeOptions: string[] = [],
 ): ChildProcessWithoutNullStreams {
-  return spawn(process.execPath, [bin, 'classify', '--local', '--format', 'jsonl', ...args], {
+  return spawn(process.execPath, [...nodeOptions, bin, 'classify', '--local', '--format', 'jsonl', ...args], {
     env: env(extra),
     stdio: 'pipe',
     detached,
@@ -168,6 +169,23 @@ describe.runIf(process.platform === 'linux')('athena-rx classify with the alloca
       expect(rows.map((r) => (JSON.parse(r) as { ok: boolean }).ok)).toEqual([true, true]);
       expect(run.stderr).toContain('2 images: 2 classified, 0 failed');
       expect(running(child)).toBe(false);
+    },
+    60_000,
+  );
+
+  it.runIf(glibc)(
+    "puts the Node options the user typed after the child's own, so the user's win",
+    async () => {
+      const launcher = track(classifyFromStdin({}, false, ['-'], ['--max-semi-space-size=8']));
+      const done = finished(launcher);
+      const child = await relaunchedChild(launcher.pid!);
+      started.push(child);
+      const argv = readFileSync(`/proc/${child}/cmdline`, 'utf8').split('\0');
+      expect(argv.indexOf(YOUNG_GENERATION_FLAG)).toBeGreaterThan(0);
+      expect(argv.indexOf('--max-semi-space-size=8')).toBeGreaterThan(argv.indexOf(YOUNG_GENERATION_FLAG));
+      expect(argv.indexOf('--max-semi-space-size=8')).toBeLessThan(argv.indexOf('classify'));
+      launcher.stdin.end(two);
+      expect((await done).code).toBe(0);
     },
     60_000,
   );

@@ -36,7 +36,8 @@ export const TRANSFER_FLAG = '--harmony-rab-gsab-transfer';
 /**
  * The V8 flag that holds the child's young generation to semi-spaces of 4 MB (16 MB by default on
  * 64-bit): what an image leaves on the JavaScript heap dies young either way, and the smaller
- * nursery keeps about 7 MB less resident. Left out when `NODE_OPTIONS` sets the size already.
+ * nursery keeps about 7 MB less resident. Left out when `NODE_OPTIONS` sets the size already; a size
+ * given on the `node` command line comes after it and wins.
  */
 export const YOUNG_GENERATION_FLAG = '--max-semi-space-size=4';
 
@@ -107,11 +108,12 @@ export function runtimeLibc(): 'glibc' | 'other' {
 const FORWARDED = ['SIGTERM', 'SIGHUP', 'SIGQUIT'] as const;
 
 /**
- * Runs this command again in a child with `extraEnv` added and `flags` before the script: stdio
- * inherited, an IPC channel beside it. Ctrl-C (SIGINT) is passed on as a count of presses once the
- * child listens for them (a terminal's Ctrl-C reaches both processes, so the child counts each press
- * once, see `cli/interrupts`), as the signal itself before; SIGTERM, SIGHUP and SIGQUIT are passed
- * on. The parent exits with the child's code, or dies of the child's signal. Resolves true once the
+ * Runs this command again in a child with `extraEnv` added and `flags` ahead of this process's own
+ * Node options (so the ones the user typed win) and the script: stdio inherited, an IPC channel
+ * beside it. Ctrl-C (SIGINT) is passed on as a count of presses once the child listens for them (a
+ * terminal's Ctrl-C reaches both processes, so the child counts each press once, see
+ * `cli/interrupts`), as the signal itself before; SIGTERM, SIGHUP and SIGQUIT are passed on. The
+ * parent exits with the child's code, or dies of the child's signal. Resolves true once the
  * child runs, false when it could not start (the caller then runs the command in this process).
  */
 export function relaunch(
@@ -119,7 +121,8 @@ export function relaunch(
   flags: readonly string[],
 ): Promise<boolean> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...process.execArgv, ...flags, ...process.argv.slice(1)], {
+    // The user's own Node options after the child's: V8 takes the last of a flag given twice.
+    const child = spawn(process.execPath, [...flags, ...process.execArgv, ...process.argv.slice(1)], {
       env: { ...process.env, ...extraEnv },
       stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
     });
