@@ -103,14 +103,16 @@ describe('prepareWith and the decoded samples', () => {
 
 /**
  * Prepares one 3000 x 2000 JPEG with the built package in a fresh Node and reports how much
- * memory outside the JavaScript heap grew, with no garbage collection asked for.
+ * memory outside the JavaScript heap grew, with no garbage collection asked for. Sharp is
+ * warmed with a small JPEG: a large warm-up would leave 18 MB of garbage that V8 may sweep
+ * during the measured call and so take off the growth.
  */
-function externalGrowth(flags: string[], jpeg: string): Promise<number> {
+function externalGrowth(flags: string[], jpeg: string, warm: string): Promise<number> {
   const script = `
     import { readFileSync } from 'node:fs';
     const { prepareImage } = await import(${JSON.stringify(join(root, 'dist/index.js'))});
     const bytes = readFileSync(${JSON.stringify(jpeg)});
-    await prepareImage(bytes); // sharp loaded and warm
+    await prepareImage(readFileSync(${JSON.stringify(warm)})); // sharp loaded and warm
     const before = process.memoryUsage().external;
     const prepared = await prepareImage(bytes);
     const growth = process.memoryUsage().external - before;
@@ -134,12 +136,22 @@ describe('decoded pixels of a real photo-sized JPEG', () => {
       await sharp({ create: { width: 3000, height: 2000, channels: 3, background: '#3a7' } })
         .jpeg({ quality: 80 })
         .toFile(jpeg);
+      const warm = join(dir, 'small.jpg');
+      await sharp({ create: { width: 64, height: 48, channels: 3, background: '#3a7' } })
+        .jpeg()
+        .toFile(warm);
       const decodedBytes = 3000 * 2000 * 3;
-      const released = await externalGrowth([TRANSFER_FLAG], jpeg);
+      const released = await externalGrowth([TRANSFER_FLAG], jpeg, warm);
       expect(released).toBeLessThan(decodedBytes / 4);
       if (!runtimeHasTransfer()) {
-        // Node 20 without the flag keeps the 18 MB buffer until a collection finds it.
-        expect(await externalGrowth([], jpeg)).toBeGreaterThanOrEqual(decodedBytes);
+        // Node 20 without the flag keeps the 18 MB buffer until a collection finds it: the
+        // measurement sees a decode that is not released. A collection V8 starts on its own may
+        // still free it first, so the control has three tries; one that sees it is enough.
+        const growths: number[] = [];
+        while (growths.length < 3 && !growths.some((growth) => growth >= decodedBytes)) {
+          growths.push(await externalGrowth([], jpeg, warm));
+        }
+        expect(Math.max(...growths)).toBeGreaterThanOrEqual(decodedBytes);
       }
     } finally {
       await rm(dir, { recursive: true, force: true });
