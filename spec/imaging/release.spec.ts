@@ -158,3 +158,57 @@ describe('decoded pixels of a real photo-sized JPEG', () => {
     }
   }, 60_000);
 });
+
+/**
+ * Reads `jpeg` twice through `fromFiles` and `resize({ releaseInput })` with the built package in
+ * a fresh Node with ArrayBuffer transfer, and reports the byte lengths the read bytes have once
+ * resized and how many model inputs came out.
+ */
+function readBytesAfterResize(
+  releaseInput: boolean,
+  jpeg: string,
+): Promise<{ sizes: number[]; prepared: number }> {
+  const script = `
+    const { lastValueFrom, tap, toArray } = await import('rxjs');
+    const { fromFiles } = await import(${JSON.stringify(join(root, 'dist/sources/index.js'))});
+    const { releaseLeases, resize } = await import(${JSON.stringify(join(root, 'dist/operators/index.js'))});
+    const read = [];
+    const out = await lastValueFrom(
+      fromFiles([${JSON.stringify(jpeg)}, ${JSON.stringify(jpeg)}]).pipe(
+        tap((v) => { if (v.kind === 'image') read.push(v.data); }),
+        resize({ releaseInput: ${String(releaseInput)} }),
+        releaseLeases(),
+        toArray(),
+      ),
+    );
+    const prepared = out.filter((v) => v.kind === 'image' && v.data.length === ${MODEL_INPUT_BYTES}).length;
+    process.stdout.write(JSON.stringify({ sizes: read.map((d) => d.byteLength), prepared }));`;
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [...(runtimeHasTransfer() ? [] : [TRANSFER_FLAG]), '--input-type=module', '-e', script],
+      { timeout: 60_000, cwd: root },
+      (error, stdout) =>
+        error ? reject(error) : resolve(JSON.parse(stdout) as { sizes: number[]; prepared: number }),
+    );
+  });
+}
+
+describe("resize's releaseInput over files read by fromFiles", () => {
+  it('detaches the bytes read once each model input is made, and keeps them without it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'athena-release-input-'));
+    const jpeg = join(dir, 'photo.jpg');
+    try {
+      await sharp({ create: { width: 1200, height: 800, channels: 3, background: '#3a7' } })
+        .jpeg()
+        .toFile(jpeg);
+      const released = await readBytesAfterResize(true, jpeg);
+      expect(released).toEqual({ sizes: [0, 0], prepared: 2 });
+      const kept = await readBytesAfterResize(false, jpeg);
+      expect(kept.prepared).toBe(2);
+      expect(kept.sizes.every((size) => size > 1000)).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});

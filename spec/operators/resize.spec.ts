@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { from, lastValueFrom, NEVER, take, toArray, type Observable } from 'rxjs';
 import { TestScheduler, type RunHelpers } from 'rxjs/testing';
 import sharp from 'sharp';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { AthenaError } from '../../src/errors.js';
 import { prepareImage, type PreparedImage, type PrepareImageOptions } from '../../src/imaging/prepare.js';
 import {
@@ -275,6 +275,56 @@ describe('resize (marbles)', () => {
     expect(ends({ a: webp('a'), b: jpeg('b', false) }, '(ab|)')).toEqual(['a@3', 'b@6']);
   });
 
+  it('with releaseInput, detaches the bytes of each image it prepared, and only those', async () => {
+    /** Bytes on a buffer of their own whose `transfer` is a spy, so the release shows on any Node. */
+    const owned = (first: number): { data: Uint8Array; transfer: ReturnType<typeof vi.fn> } => {
+      const buffer = new ArrayBuffer(4);
+      const transfer = vi.fn(() => new ArrayBuffer(0));
+      Object.defineProperty(buffer, 'transfer', { value: transfer });
+      const data = new Uint8Array(buffer);
+      data[0] = first;
+      return { data, transfer };
+    };
+    const run = async (items: ImageItem[], prepare: PrepareWork, releaseInput?: boolean): Promise<void> => {
+      await lastValueFrom(
+        from(items).pipe(
+          resize({ prepare, ...(releaseInput === undefined ? {} : { releaseInput }) }),
+          toArray(),
+        ),
+      );
+    };
+    const byFirstByte: PrepareWork = (bytes) => Promise.resolve(prepared(bytes[0]!));
+
+    const whole = owned(1);
+    const shared = owned(2);
+    await run(
+      [
+        imageItem({ ref: 'whole', data: whole.data }),
+        imageItem({ ref: 'view', data: shared.data.subarray(0, 2) }),
+      ],
+      byFirstByte,
+      true,
+    );
+    expect(whole.transfer).toHaveBeenCalledTimes(1);
+    expect(whole.transfer).toHaveBeenCalledWith(0);
+    expect(shared.transfer).not.toHaveBeenCalled();
+
+    // Not asked for; a preparation that failed; one that handed the same bytes back.
+    const kept = [owned(3), owned(4), owned(5)];
+    await run([imageItem({ ref: 'kept', data: kept[0]!.data })], byFirstByte);
+    await run(
+      [imageItem({ ref: 'bad', data: kept[1]!.data })],
+      () => Promise.reject(new Error('corrupt')),
+      true,
+    );
+    await run(
+      [imageItem({ ref: 'same', data: kept[2]!.data })],
+      (bytes) => Promise.resolve({ ...prepared(5), data: bytes }),
+      true,
+    );
+    for (const { transfer } of kept) expect(transfer).not.toHaveBeenCalled();
+  });
+
   it('validates its options when called', () => {
     expect(() => resize({ maxPixelsInFlight: 0 })).toThrow(RangeError);
     expect(() => resize({ maxPixelsInFlight: 1.5 })).toThrow(TypeError);
@@ -284,6 +334,7 @@ describe('resize (marbles)', () => {
     expect(() => resize({ maxPixels: -1 })).toThrow(RangeError);
     expect(() => resize({ failOn: 'sometimes' as never })).toThrow(RangeError);
     expect(() => resize({ prepare: 'sharp' as never })).toThrow(TypeError);
+    expect(() => resize({ releaseInput: 'yes' as never })).toThrow(TypeError);
   });
 });
 

@@ -122,6 +122,8 @@ export async function classifyCommand(
       affiliate: options.affiliate,
       concurrency: options.concurrency,
       ...(options.maxPixelsInFlight === undefined ? {} : { maxPixelsInFlight: options.maxPixelsInFlight }),
+      // The files and URLs are read here and nothing reads their bytes after the resize.
+      releaseInput: true,
       maxInFlight: options.maxInFlight,
       batchSize: options.batchSize,
       quality: options.quality,

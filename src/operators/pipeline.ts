@@ -26,6 +26,8 @@ export interface PipelineOptions {
   readonly concurrency: number;
   /** `resize`'s budget of pixels decoded at once; none when absent. */
   readonly maxPixelsInFlight?: number;
+  /** `resize`'s `releaseInput`: only where the items' bytes are the pipeline's own reads. */
+  readonly releaseInput?: boolean;
   readonly maxInFlight: number;
   readonly batchSize: number;
   readonly quality: number;
@@ -47,6 +49,7 @@ export function classifyPipeline(options: PipelineOptions): OperatorFunction<Ite
         mode: options.resize,
         concurrency: options.concurrency,
         ...(options.maxPixelsInFlight === undefined ? {} : { maxPixelsInFlight: options.maxPixelsInFlight }),
+        ...(options.releaseInput === undefined ? {} : { releaseInput: options.releaseInput }),
       }),
       compress({ quality: options.quality }),
       correlate(),

@@ -15,6 +15,7 @@ import {
 import { AthenaError, type AthenaErrorCode } from '../../errors.js';
 import { decodeWeight } from '../../imaging/decode-memory.js';
 import { readImageHeader } from '../../imaging/header.js';
+import { releaseSamples } from '../../imaging/pixels.js';
 import { type PreparedImage, type PrepareImageOptions } from '../../imaging/prepare-core.js';
 import { ImageFormat, RequestEncoding, toFailure, type ImageItem, type ItemOrFailure } from '../../model.js';
 import { abortable } from '../core/abortable.js';
@@ -32,6 +33,8 @@ export interface PrepareItemsOptions {
   readonly concurrency: number;
   /** Most pixels' worth of decoder memory at once over the images in flight; none when undefined. */
   readonly maxPixelsInFlight: number | undefined;
+  /** Detach each item's original bytes once its model input is made (see `resize`). */
+  readonly releaseInput?: boolean;
 }
 
 /** Codes of errors that mean the bytes could not be turned into pixels. */
@@ -51,7 +54,7 @@ export function prepareItems(
   prepare: PrepareWork,
   options: PrepareItemsOptions,
 ): OperatorFunction<ItemOrFailure, ItemOrFailure> {
-  const { prepareOptions, concurrency, maxPixelsInFlight: budget } = options;
+  const { prepareOptions, concurrency, maxPixelsInFlight: budget, releaseInput = false } = options;
   const work = (item: ImageItem, gate: BudgetGate | undefined): Observable<ItemOrFailure> => {
     if (
       item.format === ImageFormat.IMAGE_FORMAT_RAW_UINT8_BGR &&
@@ -71,14 +74,17 @@ export function prepareItems(
         abortable((signal) => prepare(item.data, { ...prepareOptions, format: item.format, signal })),
       );
     return (gate ? gate(weightOf(item.data, budget!), run) : run()).pipe(
-      map((prepared): ItemOrFailure => ({
-        ...item,
-        data: prepared.data,
-        format: prepared.format,
-        encoding: RequestEncoding.REQUEST_ENCODING_UNCOMPRESSED,
-        width: prepared.width,
-        height: prepared.height,
-      })),
+      map((prepared): ItemOrFailure => {
+        if (releaseInput && prepared.data.buffer !== item.data.buffer) releaseSamples(item.data);
+        return {
+          ...item,
+          data: prepared.data,
+          format: prepared.format,
+          encoding: RequestEncoding.REQUEST_ENCODING_UNCOMPRESSED,
+          width: prepared.width,
+          height: prepared.height,
+        };
+      }),
       catchError((error: unknown) => {
         const athena = AthenaError.from(error, 'UNKNOWN');
         return of(toFailure(item, DECODE_CODES.has(athena.code) ? 'decode' : 'resize', athena));
