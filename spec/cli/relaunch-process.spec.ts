@@ -10,6 +10,7 @@ import {
   runtimeLibc,
   TRANSFER_FLAG,
   YOUNG_GENERATION_FLAG,
+  OLD_GENERATION_FLAG,
 } from '../../src/cli/relaunch.js';
 import { bin, samples } from '../support/cli.js';
 
@@ -159,8 +160,10 @@ describe.runIf(process.platform === 'linux')('athena-rx classify with the alloca
       expect(argv.indexOf(TRANSFER_FLAG) > 0 && argv.indexOf(TRANSFER_FLAG) < argv.indexOf('classify')).toBe(
         !runtimeHasTransfer(),
       );
-      expect(argv.indexOf(YOUNG_GENERATION_FLAG)).toBeGreaterThan(0);
-      expect(argv.indexOf(YOUNG_GENERATION_FLAG)).toBeLessThan(argv.indexOf('classify'));
+      for (const flag of [YOUNG_GENERATION_FLAG, OLD_GENERATION_FLAG]) {
+        expect(argv.indexOf(flag)).toBeGreaterThan(0);
+        expect(argv.indexOf(flag)).toBeLessThan(argv.indexOf('classify'));
+      }
 
       launcher.stdin.end(two);
       const run = await done;
@@ -176,14 +179,20 @@ describe.runIf(process.platform === 'linux')('athena-rx classify with the alloca
   it.runIf(glibc)(
     "puts the Node options the user typed after the child's own, so the user's win",
     async () => {
-      const launcher = track(classifyFromStdin({}, false, ['-'], ['--max-semi-space-size=8']));
+      const theirs = ['--max-semi-space-size=8', '--initial-old-space-size=96'];
+      const launcher = track(classifyFromStdin({}, false, ['-'], theirs));
       const done = finished(launcher);
       const child = await relaunchedChild(launcher.pid!);
       started.push(child);
       const argv = readFileSync(`/proc/${child}/cmdline`, 'utf8').split('\0');
-      expect(argv.indexOf(YOUNG_GENERATION_FLAG)).toBeGreaterThan(0);
-      expect(argv.indexOf('--max-semi-space-size=8')).toBeGreaterThan(argv.indexOf(YOUNG_GENERATION_FLAG));
-      expect(argv.indexOf('--max-semi-space-size=8')).toBeLessThan(argv.indexOf('classify'));
+      for (const [ours, mine] of [
+        [YOUNG_GENERATION_FLAG, theirs[0]!],
+        [OLD_GENERATION_FLAG, theirs[1]!],
+      ] as const) {
+        expect(argv.indexOf(ours)).toBeGreaterThan(0);
+        expect(argv.indexOf(mine)).toBeGreaterThan(argv.indexOf(ours));
+        expect(argv.indexOf(mine)).toBeLessThan(argv.indexOf('classify'));
+      }
       launcher.stdin.end(two);
       expect((await done).code).toBe(0);
     },

@@ -9,6 +9,7 @@ import {
   TRANSFER_FLAG,
   TUNE_MALLOC_ENV,
   YOUNG_GENERATION_FLAG,
+  OLD_GENERATION_FLAG,
 } from '../../src/cli/relaunch.js';
 
 const argv = (...rest: string[]): string[] => ['/usr/bin/node', '/pkg/dist/cli/bin.js', ...rest];
@@ -18,7 +19,7 @@ describe('planRelaunch', () => {
     expect(planRelaunch(argv('classify', 'photos'), { PATH: '/bin' }, 'glibc', true)).toEqual({
       relaunch: true,
       env: { GLIBC_TUNABLES: MALLOC_TUNABLES, [RELAUNCHED_ENV]: '1' },
-      flags: [YOUNG_GENERATION_FLAG],
+      flags: [YOUNG_GENERATION_FLAG, OLD_GENERATION_FLAG],
     });
     expect(MALLOC_TUNABLES).toMatch(/^glibc\.malloc\.mmap_threshold=\d+(:glibc\.malloc\.\w+=\d+)*$/);
   });
@@ -28,13 +29,13 @@ describe('planRelaunch', () => {
     expect(plan).toEqual({
       relaunch: true,
       env: { GLIBC_TUNABLES: `glibc.rtld.nns=4:${MALLOC_TUNABLES}`, [RELAUNCHED_ENV]: '1' },
-      flags: [YOUNG_GENERATION_FLAG],
+      flags: [YOUNG_GENERATION_FLAG, OLD_GENERATION_FLAG],
     });
   });
 
   it('gives the child the flag for ArrayBuffer transfer where this Node lacks the method', () => {
     const plan = planRelaunch(argv('classify', 'x'), {}, 'glibc', false);
-    expect(plan.relaunch && plan.flags).toEqual([TRANSFER_FLAG, YOUNG_GENERATION_FLAG]);
+    expect(plan.relaunch && plan.flags).toEqual([TRANSFER_FLAG, YOUNG_GENERATION_FLAG, OLD_GENERATION_FLAG]);
     expect(planRelaunch(argv('serve'), {}, 'glibc', false)).toEqual({ relaunch: false, reason: 'command' });
     expect(runtimeHasTransfer()).toBe(
       typeof (ArrayBuffer.prototype as { transfer?: unknown }).transfer === 'function',
@@ -42,17 +43,18 @@ describe('planRelaunch', () => {
   });
 
   it("leaves the young generation's size to NODE_OPTIONS when it sets one", () => {
-    const env = { NODE_OPTIONS: '--max-semi-space-size=32 --trace-warnings' };
-    expect(planRelaunch(argv('classify', 'x'), env, 'glibc', true)).toMatchObject({
+    const plan = (NODE_OPTIONS: string, hasTransfer = true) =>
+      planRelaunch(argv('classify', 'x'), { NODE_OPTIONS }, 'glibc', hasTransfer);
+    expect(plan('--max-semi-space-size=32 --trace-warnings')).toMatchObject({
       relaunch: true,
-      flags: [],
+      flags: [OLD_GENERATION_FLAG],
     });
-    expect(planRelaunch(argv('classify', 'x'), env, 'glibc', false)).toMatchObject({
-      flags: [TRANSFER_FLAG],
+    expect(plan('--max_semi_space_size=32', false)).toMatchObject({
+      flags: [TRANSFER_FLAG, OLD_GENERATION_FLAG],
     });
-    expect(
-      planRelaunch(argv('classify', 'x'), { NODE_OPTIONS: '--trace-warnings' }, 'glibc', true),
-    ).toMatchObject({ flags: [YOUNG_GENERATION_FLAG] });
+    expect(plan('--trace-warnings --max-old-space-size=512')).toMatchObject({
+      flags: [YOUNG_GENERATION_FLAG, OLD_GENERATION_FLAG],
+    });
   });
 
   it.each([
