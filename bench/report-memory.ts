@@ -28,7 +28,9 @@ export function renderMemory(r: BenchResults): string {
       '--affiliate bench --format jsonl --no-progress --from-file LIST`, nothing else set (the variables that would ' +
       'change its defaults, such as `GLIBC_TUNABLES`, `MALLOC_*` and `ATHENA_*`, are left out of its environment): on ' +
       'glibc Linux it starts itself again in a child with the malloc tunables of `src/cli/relaunch.ts` (and on Node 20 ' +
-      'the flag that gives it `ArrayBuffer.prototype.transfer`, so decoded pixels are freed as soon as they are read), ' +
+      'the flag that gives it `ArrayBuffer.prototype.transfer`, so decoded pixels are freed as soon as they are read; ' +
+      "and V8's heap flags of the same file: 4 MB semi-spaces, an old generation from 48 MB), with each file's bytes " +
+      'detached once its image is resized (`releaseInput`), ' +
       'and decodes under the defaults of `src/cli/defaults.ts` (a budget of ' +
       `${CLI_MAX_PIXELS_IN_FLIGHT / 1e6} million pixels' worth of decoder memory, each image charged by its header ` +
       '(a progressive JPEG twice its pixels or more, a WebP 10/3 of them), twice as many images as cores in hand, a window of ' +
