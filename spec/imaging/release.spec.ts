@@ -101,6 +101,35 @@ describe('prepareWith and the decoded samples', () => {
   });
 });
 
+/** Runs `work` in a fresh temporary directory, removed afterwards. */
+async function inTempDir(work: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'athena-release-'));
+  try {
+    await work(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Writes a one-colour JPEG of `width` x `height` to `path`. */
+async function solidJpeg(path: string, width: number, height: number): Promise<void> {
+  await sharp({ create: { width, height, channels: 3, background: '#3a7' } })
+    .jpeg({ quality: 80 })
+    .toFile(path);
+}
+
+/** Runs an ES module `script` in a fresh Node with `flags`, from the repository root; its stdout. */
+function runModule(flags: readonly string[], script: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [...flags, '--input-type=module', '-e', script],
+      { timeout: 60_000, cwd: root },
+      (error, stdout) => (error ? reject(error) : resolve(stdout)),
+    );
+  });
+}
+
 /**
  * Prepares one 3000 x 2000 JPEG with the built package in a fresh Node and reports how much
  * memory outside the JavaScript heap grew, with no garbage collection asked for. Sharp is
@@ -118,28 +147,16 @@ function externalGrowth(flags: string[], jpeg: string, warm: string): Promise<nu
     const growth = process.memoryUsage().external - before;
     if (prepared.data.length !== ${MODEL_INPUT_BYTES}) throw new Error('not a model input');
     process.stdout.write(String(growth));`;
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [...flags, '--input-type=module', '-e', script],
-      { timeout: 60_000 },
-      (error, stdout) => (error ? reject(error) : resolve(Number(stdout))),
-    );
-  });
+  return runModule(flags, script).then(Number);
 }
 
 describe('decoded pixels of a real photo-sized JPEG', () => {
   it('are freed as soon as the stretch has read them where ArrayBuffer transfer exists', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'athena-release-'));
-    const jpeg = join(dir, 'large.jpg');
-    try {
-      await sharp({ create: { width: 3000, height: 2000, channels: 3, background: '#3a7' } })
-        .jpeg({ quality: 80 })
-        .toFile(jpeg);
+    await inTempDir(async (dir) => {
+      const jpeg = join(dir, 'large.jpg');
+      await solidJpeg(jpeg, 3000, 2000);
       const warm = join(dir, 'small.jpg');
-      await sharp({ create: { width: 64, height: 48, channels: 3, background: '#3a7' } })
-        .jpeg()
-        .toFile(warm);
+      await solidJpeg(warm, 64, 48);
       const decodedBytes = 3000 * 2000 * 3;
       const released = await externalGrowth([TRANSFER_FLAG], jpeg, warm);
       expect(released).toBeLessThan(decodedBytes / 4);
@@ -153,9 +170,7 @@ describe('decoded pixels of a real photo-sized JPEG', () => {
         }
         expect(Math.max(...growths)).toBeGreaterThanOrEqual(decodedBytes);
       }
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   }, 60_000);
 });
 
@@ -183,32 +198,22 @@ function readBytesAfterResize(
     );
     const prepared = out.filter((v) => v.kind === 'image' && v.data.length === ${MODEL_INPUT_BYTES}).length;
     process.stdout.write(JSON.stringify({ sizes: read.map((d) => d.byteLength), prepared }));`;
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [...(runtimeHasTransfer() ? [] : [TRANSFER_FLAG]), '--input-type=module', '-e', script],
-      { timeout: 60_000, cwd: root },
-      (error, stdout) =>
-        error ? reject(error) : resolve(JSON.parse(stdout) as { sizes: number[]; prepared: number }),
-    );
-  });
+  const flags = runtimeHasTransfer() ? [] : [TRANSFER_FLAG];
+  return runModule(flags, script).then(
+    (stdout) => JSON.parse(stdout) as { sizes: number[]; prepared: number },
+  );
 }
 
 describe("resize's releaseInput over files read by fromFiles", () => {
   it('detaches the bytes read once each model input is made, and keeps them without it', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'athena-release-input-'));
-    const jpeg = join(dir, 'photo.jpg');
-    try {
-      await sharp({ create: { width: 1200, height: 800, channels: 3, background: '#3a7' } })
-        .jpeg()
-        .toFile(jpeg);
+    await inTempDir(async (dir) => {
+      const jpeg = join(dir, 'photo.jpg');
+      await solidJpeg(jpeg, 1200, 800);
       const released = await readBytesAfterResize(true, jpeg);
       expect(released).toEqual({ sizes: [0, 0], prepared: 2 });
       const kept = await readBytesAfterResize(false, jpeg);
       expect(kept.prepared).toBe(2);
       expect(kept.sizes.every((size) => size > 1000)).toBe(true);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   }, 60_000);
 });
