@@ -10,14 +10,7 @@ import { ImageFormat } from '../../src/generated/athena/models.js';
 import { MODEL_INPUT_BYTES, prepareWith, type DecodeWork } from '../../src/imaging/prepare-core.js';
 import { releaseSamples, type DecodedPixels } from '../../src/imaging/pixels.js';
 import { root } from '../support/cli.js';
-
-/** A buffer whose `transfer` is a spy, so the release shows on any Node. */
-function spiedSamples(bytes: number): { data: Uint8Array; transfer: ReturnType<typeof vi.fn> } {
-  const buffer = new ArrayBuffer(bytes);
-  const transfer = vi.fn(() => new ArrayBuffer(0));
-  Object.defineProperty(buffer, 'transfer', { value: transfer });
-  return { data: new Uint8Array(buffer), transfer };
-}
+import { spiedBuffer } from '../support/spied-buffer.js';
 
 const PNG_HEAD = Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13);
 const options = { mode: 'exact', maxPixels: 1e8, failOn: 'error' } as const;
@@ -37,16 +30,16 @@ function decodedAs(data: Uint8Array, owned: boolean | undefined): DecodeWork {
 
 describe('releaseSamples', () => {
   it('detaches a buffer the samples fill, and leaves views on part of a buffer alone', () => {
-    const whole = spiedSamples(64);
+    const whole = spiedBuffer(64);
     releaseSamples(whole.data);
     expect(whole.transfer).toHaveBeenCalledWith(0);
 
-    const part = spiedSamples(64);
+    const part = spiedBuffer(64);
     releaseSamples(part.data.subarray(8));
     releaseSamples(part.data.subarray(0, 32));
     expect(part.transfer).not.toHaveBeenCalled();
 
-    const empty = spiedSamples(0);
+    const empty = spiedBuffer(0);
     releaseSamples(empty.data);
     expect(empty.transfer).not.toHaveBeenCalled();
   });
@@ -54,7 +47,7 @@ describe('releaseSamples', () => {
 
 describe('prepareWith and the decoded samples', () => {
   it('releases samples the decoder owns once the stretch has read them', async () => {
-    const owned = spiedSamples(40 * 30 * 3);
+    const owned = spiedBuffer(40 * 30 * 3);
     owned.data.fill(200);
     const prepared = await prepareWith(PNG_HEAD, options, decodedAs(owned.data, true));
     expect(prepared.data.length).toBe(MODEL_INPUT_BYTES);
@@ -65,14 +58,14 @@ describe('prepareWith and the decoded samples', () => {
 
   it('never releases samples the decoder does not own (views on the input, say)', async () => {
     for (const flag of [false, undefined]) {
-      const shared = spiedSamples(40 * 30 * 3);
+      const shared = spiedBuffer(40 * 30 * 3);
       await prepareWith(PNG_HEAD, options, decodedAs(shared.data, flag));
       expect(shared.transfer).not.toHaveBeenCalled();
     }
   });
 
   it('releases them when the preparation is cancelled after decoding', async () => {
-    const owned = spiedSamples(40 * 30 * 3);
+    const owned = spiedBuffer(40 * 30 * 3);
     const controller = new AbortController();
     const decode: DecodeWork = async (bytes, format) => {
       const pixels = await decodedAs(owned.data, true)(bytes, format);
@@ -88,7 +81,7 @@ describe('prepareWith and the decoded samples', () => {
   });
 
   it('passes raw model inputs through untouched', async () => {
-    const raw = spiedSamples(MODEL_INPUT_BYTES);
+    const raw = spiedBuffer(MODEL_INPUT_BYTES);
     const decode = vi.fn<DecodeWork>();
     const prepared = await prepareWith(
       raw.data,

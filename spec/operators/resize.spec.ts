@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { from, lastValueFrom, NEVER, take, toArray, type Observable } from 'rxjs';
 import { TestScheduler, type RunHelpers } from 'rxjs/testing';
 import sharp from 'sharp';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AthenaError } from '../../src/errors.js';
 import { prepareImage, type PreparedImage, type PrepareImageOptions } from '../../src/imaging/prepare.js';
 import {
@@ -17,6 +17,7 @@ import {
   type ItemOrFailure,
 } from '../../src/model.js';
 import { resize, type PrepareWork } from '../../src/operators/resize.js';
+import { spiedBuffer } from '../support/spied-buffer.js';
 
 const RAW = ImageFormat.IMAGE_FORMAT_RAW_UINT8_BGR;
 const BROTLI = RequestEncoding.REQUEST_ENCODING_BROTLI;
@@ -276,14 +277,11 @@ describe('resize (marbles)', () => {
   });
 
   it('with releaseInput, detaches the bytes of each image it prepared, and only those', async () => {
-    /** Bytes on a buffer of their own whose `transfer` is a spy, so the release shows on any Node. */
-    const owned = (first: number): { data: Uint8Array; transfer: ReturnType<typeof vi.fn> } => {
-      const buffer = new ArrayBuffer(4);
-      const transfer = vi.fn(() => new ArrayBuffer(0));
-      Object.defineProperty(buffer, 'transfer', { value: transfer });
-      const data = new Uint8Array(buffer);
-      data[0] = first;
-      return { data, transfer };
+    /** Four bytes on a buffer of their own, the first `first`, with a spied `transfer`. */
+    const owned = (first: number): ReturnType<typeof spiedBuffer> => {
+      const bytes = spiedBuffer(4);
+      bytes.data[0] = first;
+      return bytes;
     };
     const run = async (items: ImageItem[], prepare: PrepareWork, releaseInput?: boolean): Promise<void> => {
       await lastValueFrom(
